@@ -1,0 +1,92 @@
+import { ConfigError, readEnv, type Env } from './env.js';
+import { planPool, type PoolPlan } from './pool-plan.js';
+import type { ServerLimits } from './server-limits.js';
+import { checkTiming } from './timing.js';
+import { authVars, databaseVars, httpVars, planVars, poolVars } from './variables.js';
+
+export const apiVars = { ...databaseVars, ...planVars, ...poolVars, ...httpVars, ...authVars };
+
+export type ApiConfig = ReturnType<typeof readApiEnv>;
+
+function readApiEnv(env: Env) {
+  return readEnv(apiVars, env);
+}
+
+/** Reads and validates the API's configuration; throws a ConfigError naming every bad variable. */
+export function loadApiConfig(env: Env = process.env): ApiConfig {
+  const config = readApiEnv(env);
+  const problems: string[] = [];
+  if (config.jwtAlgorithm.startsWith('HS')) {
+    if (!config.jwtSecret)
+      problems.push(`JWT_SECRET is required for JWT_ALGORITHM=${config.jwtAlgorithm}: at least 32 characters.`);
+  } else if (!config.jwtPublicKey || !config.jwtPrivateKey) {
+    problems.push(`JWT_PUBLIC_KEY and JWT_PRIVATE_KEY (PEM) are required for JWT_ALGORITHM=${config.jwtAlgorithm}.`);
+  }
+  if (config.lifetimeJitterMs >= config.maxLifetimeMs) {
+    problems.push(
+      `DB_LIFETIME_JITTER_MS (${config.lifetimeJitterMs}) must be below DB_MAX_LIFETIME_MS (${config.maxLifetimeMs}).`,
+    );
+  }
+  // The server-independent rules; the lifetime rule needs wait_timeout and is checked by planApiPool.
+  for (const rule of checkTiming({
+    waitTimeoutS: Number.POSITIVE_INFINITY,
+    maxLifetimeMs: config.maxLifetimeMs,
+    connectTimeoutMs: config.connectTimeoutMs,
+    acquireTimeoutMs: config.acquireTimeoutMs,
+    requestTimeoutMs: config.requestTimeoutMs,
+  })) {
+    problems.push(`DB_CONNECT_TIMEOUT_MS / DB_ACQUIRE_TIMEOUT_MS / REQUEST_TIMEOUT_MS: ${rule}.`);
+  }
+  if (problems.length > 0) throw new ConfigError(problems);
+  return config;
+}
+
+export interface ApiPoolDecision {
+  /** The pool size to use. */
+  readonly size: number;
+  /** The plan the size came from, or the plan the override was checked against. */
+  readonly plan: PoolPlan;
+  /** Problems with the server found (plan or lifetime does not fit). Empty when all fits. */
+  readonly problems: readonly string[];
+  readonly warnings: readonly string[];
+}
+
+/**
+ * Decides the API's pool size against the server it found: the plan from the environment, or
+ * DB_POOL_SIZE checked against that plan. The caller refuses or warns on `problems` (DB_PLAN_CHECK).
+ */
+export function planApiPool(config: ApiConfig, server: ServerLimits): ApiPoolDecision {
+  const problems: string[] = [];
+  const maxConnections = config.maxConnections === 'auto' ? server.maxConnections : config.maxConnections;
+  if (config.maxConnections !== 'auto' && config.maxConnections > server.maxConnections) {
+    problems.push(
+      `DB_MAX_CONNECTIONS=${config.maxConnections} but the server's max_connections is ${server.maxConnections}`,
+    );
+  }
+  const plan = planPool({
+    maxConnections: Math.min(maxConnections, server.maxConnections),
+    replicas: config.replicas,
+    maxReplicas: config.maxReplicas,
+    maxSurge: config.maxSurge,
+    reserved: config.reserved,
+    otherClients: config.otherClients,
+    warmSlots: config.warmSlots,
+  });
+  const size = config.poolSize ?? plan.perInstance;
+  if (config.poolSize !== undefined && config.poolSize > plan.perInstance) {
+    problems.push(
+      `DB_POOL_SIZE=${config.poolSize} is above the plan's ${plan.perInstance} per instance` +
+        ` (max_connections ${plan.maxConnections}, ${plan.peakInstances} instances at peak): the fleet can exceed the server`,
+    );
+  }
+  for (const rule of checkTiming({
+    waitTimeoutS: server.waitTimeoutS,
+    maxLifetimeMs: config.maxLifetimeMs,
+    connectTimeoutMs: config.connectTimeoutMs,
+    acquireTimeoutMs: config.acquireTimeoutMs,
+    requestTimeoutMs: config.requestTimeoutMs,
+  })) {
+    problems.push(`DB_MAX_LIFETIME_MS: ${rule}`);
+  }
+  return { size, plan, problems, warnings: plan.warnings };
+}

@@ -1,0 +1,249 @@
+// Every environment variable the project reads, declared once. Services import these; the README
+// table is generated from them (`pnpm env-table`).
+import { bool, int, optional, httpUrl, mysqlUrl, oneOf, str, type VarSpec } from './env.js';
+import { parseSurge, type Surge } from './pool-plan.js';
+
+export const DEFAULT_PORTS = { api: 3000, admin: 3001, warmer: 3002 } as const;
+
+export const PLAN_DEFAULTS = { reserved: 10, otherClients: 0, warmSlots: 1, maxSurge: '0' } as const;
+
+const surge = (name: string, doc: string, def: string): VarSpec<Surge> => ({
+  name,
+  doc,
+  form: 'a count ("1") or a percentage of replicas ("25%")',
+  defaultValue: parseSurge(def),
+  parse: parseSurge,
+});
+
+const maxConnections: VarSpec<number | 'auto'> = {
+  name: 'DB_MAX_CONNECTIONS',
+  doc: "The server's max_connections for pool planning; `auto` reads @@max_connections at start.",
+  form: '`auto` or an integer >= 1',
+  defaultValue: 'auto',
+  parse(raw) {
+    const v = raw.trim();
+    if (v === 'auto') return 'auto';
+    if (!/^\d+$/.test(v) || Number(v) < 1) throw new Error('is neither `auto` nor a positive integer');
+    return Number(v);
+  },
+};
+
+export const databaseVars = {
+  databaseUrl: mysqlUrl('DATABASE_URL', {
+    doc: 'The MySQL server and database. Add `?ssl=true` (or `ssl-mode=REQUIRED`) for TLS. `pnpm dev` starts a local one when unset.',
+  }),
+};
+
+/** Inputs of the pool plan (packages/config planPool), shared by the API and the pool-plan CLI. */
+export const planVars = {
+  maxConnections,
+  replicas: int('DB_REPLICAS', {
+    doc: 'API replicas sharing the server (Deployment replicas / Compose scale).',
+    default: 1,
+    min: 1,
+  }),
+  maxReplicas: optional(
+    int('DB_MAX_REPLICAS', { doc: 'The HPA maximum, when an autoscaler may add replicas.', min: 1 }),
+  ),
+  maxSurge: surge(
+    'DB_MAX_SURGE',
+    "The Deployment's rollout maxSurge (extra pods during a rollout).",
+    PLAN_DEFAULTS.maxSurge,
+  ),
+  reserved: int('DB_RESERVED_CONNECTIONS', {
+    doc: 'Connections kept free for administration, migrations and monitoring.',
+    default: PLAN_DEFAULTS.reserved,
+    min: 0,
+  }),
+  otherClients: int('DB_OTHER_CLIENTS', {
+    doc: 'Connections other applications hold on the same server.',
+    default: PLAN_DEFAULTS.otherClients,
+    min: 0,
+  }),
+  warmSlots: int('WARM_SLOTS', {
+    doc: 'Fleet warm slots K: at most K instances warm at once; each slot holder uses one connection.',
+    default: PLAN_DEFAULTS.warmSlots,
+    min: 1,
+  }),
+  poolSize: optional(int('DB_POOL_SIZE', { doc: 'Overrides the planned per-instance pool size.', min: 1 })),
+  planCheck: oneOf('DB_PLAN_CHECK', ['refuse', 'warn'] as const, {
+    doc: 'What the API does at start when its pool or lifetime does not fit the server it found.',
+    default: 'refuse',
+  }),
+};
+
+export const poolVars = {
+  warmConcurrency: int('DB_WARM_CONCURRENCY', {
+    doc: 'Most connection handshakes in flight during warm-up.',
+    default: 4,
+    min: 1,
+  }),
+  warmOnBoot: bool('WARM_ON_BOOT', {
+    doc: 'Warm the pool at start; `false` waits for `POST /pool/warm` (from the warmer).',
+    default: true,
+  }),
+  warmTimeoutMs: int('DB_WARM_TIMEOUT_MS', {
+    doc: 'How long one warm-up may take before it reports failure.',
+    default: 30_000,
+    min: 1,
+  }),
+  connectTimeoutMs: int('DB_CONNECT_TIMEOUT_MS', {
+    doc: 'Timeout of one connection handshake.',
+    default: 1_500,
+    min: 1,
+  }),
+  acquireTimeoutMs: int('DB_ACQUIRE_TIMEOUT_MS', {
+    doc: 'Longest wait for a free connection before the request gets 503.',
+    default: 2_000,
+    min: 1,
+  }),
+  queueLimit: int('DB_QUEUE_LIMIT', {
+    doc: 'Most requests waiting for a connection; one more gets 503 at once.',
+    default: 1_000,
+    min: 0,
+  }),
+  maxLifetimeMs: int('DB_MAX_LIFETIME_MS', {
+    doc: "A connection's longest life; retired on release or while idle, never in use. Below the server's wait_timeout.",
+    default: 300_000,
+    min: 1,
+  }),
+  lifetimeJitterMs: int('DB_LIFETIME_JITTER_MS', {
+    doc: 'Each connection lives up to this much less than the max lifetime, so they do not all retire together.',
+    default: 15_000,
+    min: 0,
+  }),
+};
+
+export const httpVars = {
+  host: str('HOST', { doc: 'Address of the public port.', default: '0.0.0.0' }),
+  port: int('PORT', { doc: 'Public port: API routes and /health/*.', default: DEFAULT_PORTS.api, min: 0, max: 65535 }),
+  adminHost: str('ADMIN_HOST', {
+    doc: 'Address of the admin port (/pool, /pool/warm, /metrics).',
+    default: '127.0.0.1',
+  }),
+  adminPort: int('ADMIN_PORT', { doc: 'Admin port.', default: DEFAULT_PORTS.admin, min: 0, max: 65535 }),
+  requestTimeoutMs: int('REQUEST_TIMEOUT_MS', {
+    doc: 'Longest time to receive a whole request.',
+    default: 10_000,
+    min: 1,
+  }),
+  keepAliveTimeoutMs: int('KEEP_ALIVE_TIMEOUT_MS', {
+    doc: 'Idle keep-alive time; above the load balancer idle timeout.',
+    default: 72_000,
+    min: 1,
+  }),
+  bodyLimitBytes: int('BODY_LIMIT_BYTES', { doc: 'Largest request body; larger gets 413.', default: 65_536, min: 1 }),
+  listenBacklog: int('LISTEN_BACKLOG', { doc: 'TCP listen backlog of the public port.', default: 511, min: 1 }),
+  shutdownDelayMs: int('SHUTDOWN_DELAY_MS', {
+    doc: 'After SIGTERM, ready answers 503 and serving continues this long so endpoints are removed.',
+    default: 5_000,
+    min: 0,
+  }),
+  shutdownTimeoutMs: int('SHUTDOWN_TIMEOUT_MS', {
+    doc: 'Longest drain after the delay before a forced exit.',
+    default: 20_000,
+    min: 1,
+  }),
+  logLevel: oneOf('LOG_LEVEL', ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const, {
+    doc: 'pino log level.',
+    default: 'info',
+  }),
+};
+
+export const JWT_ALGORITHMS = ['HS256', 'HS384', 'HS512', 'RS256', 'ES256', 'EdDSA'] as const;
+export type JwtAlgorithm = (typeof JWT_ALGORITHMS)[number];
+
+export const authVars = {
+  jwtAlgorithm: oneOf('JWT_ALGORITHM', JWT_ALGORITHMS, { doc: 'Signing algorithm.', default: 'HS256' }),
+  jwtSecret: optional(
+    str('JWT_SECRET', {
+      doc: 'HMAC secret for HS* (at least 32 characters).',
+      minLength: 32,
+      secret: true,
+    }),
+  ),
+  jwtPrivateKey: optional(
+    str('JWT_PRIVATE_KEY', { doc: 'PEM private key for RS256/ES256/EdDSA (signs tokens).', secret: true }),
+  ),
+  jwtPublicKey: optional(str('JWT_PUBLIC_KEY', { doc: 'PEM public key for RS256/ES256/EdDSA (verifies tokens).' })),
+  accessTokenTtlS: int('JWT_ACCESS_TTL_S', { doc: 'Access token lifetime.', default: 900, min: 1 }),
+  refreshTokenTtlS: int('JWT_REFRESH_TTL_S', { doc: 'Refresh token lifetime.', default: 1_209_600, min: 1 }),
+  jwtCacheSize: int('JWT_CACHE_SIZE', {
+    doc: 'Verified tokens kept in memory; 0 disables the cache.',
+    default: 10_000,
+    min: 0,
+  }),
+  jwtMaxTokenBytes: int('JWT_MAX_TOKEN_BYTES', {
+    doc: 'Longer tokens get 401 before any cryptography.',
+    default: 4_096,
+    min: 64,
+  }),
+  scryptCost: int('PASSWORD_SCRYPT_COST', {
+    doc: 'scrypt N for password hashes (a power of two).',
+    default: 16_384,
+    min: 2,
+  }),
+};
+
+export const warmerVars = {
+  warmerHost: str('WARMER_HOST', { doc: "Address of the warmer's port.", default: '0.0.0.0' }),
+  warmerPort: int('WARMER_PORT', {
+    doc: 'Warmer port: /ready, /live, /status, /metrics.',
+    default: DEFAULT_PORTS.warmer,
+    min: 0,
+    max: 65535,
+  }),
+  mode: oneOf('WARMER_MODE', ['sidecar', 'fleet'] as const, {
+    doc: '`sidecar`: one API over loopback (Kubernetes); `fleet`: every address behind a DNS name (Compose).',
+    default: 'sidecar',
+  }),
+  target: optional(httpUrl('WARMER_TARGET', { doc: "Sidecar mode: the API's admin URL." })),
+  targetPublic: optional(
+    httpUrl('WARMER_TARGET_PUBLIC', { doc: "Sidecar mode: the API's public URL (for the replay)." }),
+  ),
+  fleetHost: optional(
+    str('WARMER_FLEET_HOST', { doc: 'Fleet mode: the DNS name behind which every API replica answers.' }),
+  ),
+  fleetAdminPort: int('WARMER_FLEET_ADMIN_PORT', {
+    doc: 'Fleet mode: admin port of each replica.',
+    default: DEFAULT_PORTS.admin,
+    min: 1,
+    max: 65535,
+  }),
+  fleetPublicPort: int('WARMER_FLEET_PUBLIC_PORT', {
+    doc: 'Fleet mode: public port of each replica.',
+    default: DEFAULT_PORTS.api,
+    min: 1,
+    max: 65535,
+  }),
+  resolveIntervalMs: int('WARMER_RESOLVE_INTERVAL_MS', {
+    doc: 'Fleet mode: how often the name is resolved again.',
+    default: 5_000,
+    min: 100,
+  }),
+  slotPrefix: str('WARM_SLOT_PREFIX', {
+    doc: 'Prefix of the GET_LOCK names of the fleet warm slots.',
+    default: 'mokakbab.warm',
+  }),
+  watchIntervalMs: int('WARMER_WATCH_INTERVAL_MS', {
+    doc: "How often a ready target's /pool is checked.",
+    default: 2_000,
+    min: 50,
+  }),
+  warmTimeoutMs: int('WARMER_WARM_TIMEOUT_MS', {
+    doc: 'Longest wait for one `POST /pool/warm`.',
+    default: 60_000,
+    min: 1,
+  }),
+  replayFile: optional(
+    str('WARMER_REPLAY_FILE', { doc: 'JSON file of warm-up requests to replay against the public port.' }),
+  ),
+  replay: optional(str('WARMER_REPLAY', { doc: 'The same list inline, as JSON.' })),
+  replayDurationMs: int('WARMER_REPLAY_DURATION_MS', { doc: 'How long the replay runs.', default: 2_000, min: 0 }),
+  replayConnections: int('WARMER_REPLAY_CONNECTIONS', {
+    doc: 'Keep-alive connections the replay uses.',
+    default: 4,
+    min: 1,
+  }),
+  logLevel: httpVars.logLevel,
+};
