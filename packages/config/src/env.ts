@@ -13,6 +13,8 @@ export interface VarSpec<T> {
   readonly optional?: boolean;
   /** Secrets are never echoed back in error messages. */
   readonly secret?: boolean;
+  /** How the default is written in the README table (default: String(value)). */
+  readonly defaultText?: string;
   /** Returns the parsed value or throws an Error whose message says what is wrong. */
   readonly parse: (raw: string) => T;
 }
@@ -193,15 +195,10 @@ export function readEnv<S extends Specs>(specs: S, env: Env = process.env): Pars
   return out as Parsed<S>;
 }
 
-/** Throws a ConfigError naming the variables when `ok` is false (for rules that span variables). */
-export function ensure(ok: boolean, problem: string): void {
-  if (!ok) throw new ConfigError([problem]);
-}
-
 function shownDefault(spec: VarSpec<unknown>): string {
   if (spec.defaultValue === undefined) return spec.optional ? '(unset)' : '**required**';
   const v = spec.defaultValue;
-  return `\`${v instanceof URL ? v.href : String(v)}\``;
+  return `\`${spec.defaultText ?? (v instanceof URL ? v.href : String(v))}\``;
 }
 
 /** A Markdown table of the given specs, for the README (`pnpm --filter @mokakbab/config env-table`). */

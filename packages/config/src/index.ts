@@ -7,3 +7,5 @@ export * from './mysql-url.js';
 export * from './server-limits.js';
 export * from './api-config.js';
 export * from './warmer-config.js';
+export * from './test-vars.js';
+export { README_TABLE } from './env-table.js';

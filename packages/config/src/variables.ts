@@ -13,6 +13,7 @@ const surge = (name: string, doc: string, def: string): VarSpec<Surge> => ({
   form: 'a count ("1") or a percentage of replicas ("25%")',
   defaultValue: parseSurge(def),
   parse: parseSurge,
+  defaultText: def,
 });
 
 const maxConnections: VarSpec<number | 'auto'> = {
@@ -203,6 +204,11 @@ export const warmerVars = {
   ),
   fleetHost: optional(
     str('WARMER_FLEET_HOST', { doc: 'Fleet mode: the DNS name behind which every API replica answers.' }),
+  ),
+  dnsServer: optional(
+    str('WARMER_DNS_SERVER', {
+      doc: 'Fleet mode: resolve the name at this DNS server (`ip` or `ip:port`) instead of the system resolver.',
+    }),
   ),
   fleetAdminPort: int('WARMER_FLEET_ADMIN_PORT', {
     doc: 'Fleet mode: admin port of each replica.',

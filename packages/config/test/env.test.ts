@@ -1,0 +1,192 @@
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import {
+  apiVars,
+  ConfigError,
+  envTable,
+  loadApiConfig,
+  loadWarmerConfig,
+  planApiPool,
+  readEnv,
+  warmerConfigVars,
+} from '../src/index.js';
+
+const SECRET = 'x'.repeat(32);
+const base = { DATABASE_URL: 'mysql://app:pw@db:3306/mokakbab', JWT_SECRET: SECRET };
+
+function problems(fn: () => unknown): string[] {
+  try {
+    fn();
+  } catch (err) {
+    assert.ok(err instanceof ConfigError, `expected a ConfigError, got ${String(err)}`);
+    return [...err.problems];
+  }
+  assert.fail('expected a ConfigError');
+}
+
+describe('API configuration', () => {
+  test('defaults fill every optional variable', () => {
+    const c = loadApiConfig(base);
+    assert.equal(c.port, 3000);
+    assert.equal(c.adminPort, 3001);
+    assert.equal(c.adminHost, '127.0.0.1');
+    assert.equal(c.maxConnections, 'auto');
+    assert.equal(c.warmOnBoot, true);
+    assert.equal(c.poolSize, undefined);
+    assert.equal(c.jwtAlgorithm, 'HS256');
+    assert.deepEqual(c.maxSurge, { kind: 'count', value: 0 });
+    assert.equal(c.databaseUrl.hostname, 'db');
+  });
+
+  test('parses every form', () => {
+    const c = loadApiConfig({
+      ...base,
+      PORT: '8080',
+      WARM_ON_BOOT: 'false',
+      DB_MAX_CONNECTIONS: '300',
+      DB_MAX_SURGE: '25%',
+      DB_POOL_SIZE: '12',
+      DB_PLAN_CHECK: 'warn',
+    });
+    assert.equal(c.port, 8080);
+    assert.equal(c.warmOnBoot, false);
+    assert.equal(c.maxConnections, 300);
+    assert.deepEqual(c.maxSurge, { kind: 'percent', value: 25 });
+    assert.equal(c.poolSize, 12);
+    assert.equal(c.planCheck, 'warn');
+  });
+
+  test('a missing variable names itself and its expected form', () => {
+    const [p] = problems(() => loadApiConfig({ JWT_SECRET: SECRET }));
+    assert.match(p!, /^DATABASE_URL is required: .* Expected mysql:\/\/user:password@host:port\/database\.$/);
+  });
+
+  test('malformed values name the variable, the value and the expected form; all are reported at once', () => {
+    const ps = problems(() =>
+      loadApiConfig({
+        ...base,
+        PORT: 'eighty',
+        DB_POOL_SIZE: '0',
+        WARM_ON_BOOT: 'maybe',
+        DB_MAX_SURGE: '1.5',
+        DB_PLAN_CHECK: 'ignore',
+      }),
+    );
+    assert.equal(ps.length, 5);
+    assert.ok(ps.includes('PORT="eighty" is not an integer; expected an integer from 0 to 65535.'));
+    assert.ok(ps.includes('DB_POOL_SIZE="0" is out of range; expected an integer >= 1.'));
+    assert.ok(ps.some((p) => p.startsWith('WARM_ON_BOOT="maybe" is not a boolean')));
+    assert.ok(ps.some((p) => p.startsWith('DB_MAX_SURGE="1.5"')));
+    assert.ok(
+      ps.some((p) => p.startsWith('DB_PLAN_CHECK="ignore" is not an allowed value; expected one of refuse, warn')),
+    );
+  });
+
+  test('secrets are never echoed', () => {
+    const ps = problems(() => loadApiConfig({ DATABASE_URL: 'postgres://u:hunter2@h/db', JWT_SECRET: 'short-secret' }));
+    assert.equal(ps.length, 2);
+    for (const p of ps) {
+      assert.doesNotMatch(p, /hunter2|short-secret/);
+      assert.match(p, /\(value hidden\)/);
+    }
+  });
+
+  test('cross-variable rules: JWT keys for the algorithm, timeouts, jitter', () => {
+    assert.match(
+      problems(() => loadApiConfig({ DATABASE_URL: base.DATABASE_URL }))[0]!,
+      /JWT_SECRET is required for JWT_ALGORITHM=HS256/,
+    );
+    assert.match(
+      problems(() => loadApiConfig({ ...base, JWT_ALGORITHM: 'RS256' }))[0]!,
+      /JWT_PUBLIC_KEY and JWT_PRIVATE_KEY .*JWT_ALGORITHM=RS256/,
+    );
+    const ps = problems(() =>
+      loadApiConfig({
+        ...base,
+        DB_CONNECT_TIMEOUT_MS: '3000',
+        DB_ACQUIRE_TIMEOUT_MS: '3000',
+        DB_LIFETIME_JITTER_MS: '400000',
+      }),
+    );
+    assert.ok(ps.some((p) => p.includes('connect timeout 3000 ms must be below acquire timeout 3000 ms')));
+    assert.ok(ps.some((p) => p.startsWith('DB_LIFETIME_JITTER_MS (400000) must be below DB_MAX_LIFETIME_MS')));
+  });
+});
+
+describe('the API pool against the server it found', () => {
+  const server = { maxConnections: 151, waitTimeoutS: 28_800, version: '8.4.0' };
+
+  test('auto uses the server max_connections', () => {
+    const d = planApiPool(loadApiConfig({ ...base, DB_REPLICAS: '3', DB_MAX_SURGE: '1' }), server);
+    assert.equal(d.size, 35);
+    assert.deepEqual(d.problems, []);
+  });
+
+  test('DB_POOL_SIZE above the plan is a problem with the numbers', () => {
+    const d = planApiPool(loadApiConfig({ ...base, DB_REPLICAS: '3', DB_POOL_SIZE: '60' }), server);
+    assert.equal(d.size, 60);
+    assert.equal(d.problems.length, 1);
+    assert.match(
+      d.problems[0]!,
+      /DB_POOL_SIZE=60 is above the plan's 46 per instance \(max_connections 151, 3 instances at peak\)/,
+    );
+  });
+
+  test('a configured max_connections above the real one is a problem, and the smaller one is planned', () => {
+    const d = planApiPool(loadApiConfig({ ...base, DB_MAX_CONNECTIONS: '1000' }), server);
+    assert.match(d.problems[0]!, /DB_MAX_CONNECTIONS=1000 but the server's max_connections is 151/);
+    assert.equal(d.plan.maxConnections, 151);
+  });
+
+  test("a lifetime beyond the server's wait_timeout is a problem", () => {
+    const d = planApiPool(loadApiConfig(base), { ...server, waitTimeoutS: 60 });
+    assert.match(d.problems[0]!, /DB_MAX_LIFETIME_MS: max lifetime 300000 ms must be below wait_timeout 60 s/);
+  });
+});
+
+describe('warmer configuration', () => {
+  const db = { DATABASE_URL: base.DATABASE_URL };
+
+  test('sidecar needs a target; the public URL defaults to the API port on the same host', () => {
+    assert.match(problems(() => loadWarmerConfig(db))[0]!, /WARMER_TARGET is required in sidecar mode/);
+    const c = loadWarmerConfig({ ...db, WARMER_TARGET: 'http://127.0.0.1:3001' });
+    assert.equal(c.targetPublic?.href, 'http://127.0.0.1:3000/');
+    assert.equal(c.warmSlots, 1);
+  });
+
+  test('fleet needs a host; bad URLs and K < 1 are named', () => {
+    assert.match(
+      problems(() => loadWarmerConfig({ ...db, WARMER_MODE: 'fleet' }))[0]!,
+      /WARMER_FLEET_HOST is required/,
+    );
+    const ps = problems(() => loadWarmerConfig({ ...db, WARMER_TARGET: 'ftp://x', WARM_SLOTS: '0' }));
+    assert.ok(ps.some((p) => p.startsWith('WARMER_TARGET="ftp://x" has protocol ftp:')));
+    assert.ok(ps.some((p) => p.startsWith('WARM_SLOTS="0" is out of range')));
+  });
+});
+
+describe('the variable table', () => {
+  test('lists every variable once with its default', () => {
+    const table = envTable({ API: apiVars, Warmer: warmerConfigVars });
+    for (const spec of [...Object.values(apiVars), ...Object.values(warmerConfigVars)]) {
+      assert.ok(table.includes(`| \`${spec.name}\` |`), spec.name);
+    }
+    assert.match(table, /\| `PORT` \| `3000` \|/);
+    assert.match(table, /\| `DATABASE_URL` \| \*\*required\*\* \|/);
+  });
+
+  test('variable names are unique across groups unless shared on purpose', () => {
+    const names = new Map<string, unknown>();
+    for (const specs of [apiVars, warmerConfigVars]) {
+      for (const spec of Object.values(specs)) {
+        const seen = names.get(spec.name);
+        assert.ok(seen === undefined || seen === spec, `${spec.name} declared twice`);
+        names.set(spec.name, spec);
+      }
+    }
+  });
+
+  test('readEnv treats an empty value as unset', () => {
+    assert.equal(readEnv({ port: apiVars.port }, { PORT: '' }).port, 3000);
+  });
+});

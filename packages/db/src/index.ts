@@ -1,0 +1,5 @@
+export * from './password.js';
+export * from './migrate.js';
+export * from './seed.js';
+export * from './server.js';
+export * from './test-database.js';

@@ -1,0 +1,228 @@
+// A real MySQL-compatible server as a child process: its own data dir, a free loopback port, no
+// system config. Used by the test harness and by `pnpm dev` (there with a data dir that persists).
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { accessSync, constants, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { delimiter, join } from 'node:path';
+import mysql from 'mysql2/promise';
+
+export type ServerOptions = Readonly<Record<string, string | number | boolean>>;
+
+export interface StartServerOptions {
+  /** Data directory; created and initialised when empty. Default: a new temp dir, deleted on stop. */
+  readonly dataDir?: string;
+  /** Default: a free port. */
+  readonly port?: number;
+  /** Extra server options, e.g. `{ max_connections: 20, wait_timeout: 5 }`. */
+  readonly options?: ServerOptions;
+  /** How long to wait for the server to accept connections. */
+  readonly startTimeoutMs?: number;
+}
+
+export interface MysqlServer {
+  /** `mysql://root@127.0.0.1:PORT/mysql`: root without a password, for creating databases. */
+  readonly url: URL;
+  readonly port: number;
+  readonly dataDir: string;
+  readonly flavor: 'mariadb' | 'mysql';
+  readonly pid: number;
+  /** Stops the server (SIGTERM, then SIGKILL) and deletes a temporary data dir. */
+  stop(): Promise<void>;
+}
+
+const CANDIDATES = ['mariadbd', 'mysqld'];
+const EXTRA_DIRS = ['/usr/sbin', '/usr/local/sbin', '/usr/local/mysql/bin', '/opt/homebrew/sbin', '/opt/homebrew/bin'];
+
+export class NoServerBinaryError extends Error {
+  constructor() {
+    super(
+      'No MySQL-compatible server binary (mariadbd or mysqld) was found on PATH or in /usr/sbin.\n' +
+        'Install one, or set DATABASE_URL to a server you have:\n' +
+        '  Debian/Ubuntu: sudo apt-get install -y mariadb-server   (nothing else to configure)\n' +
+        '  macOS:         brew install mariadb\n' +
+        '  Docker:        docker run -d -p 3306:3306 -e MYSQL_ALLOW_EMPTY_PASSWORD=1 -e MYSQL_DATABASE=mokakbab mysql:8.4\n' +
+        '                 then DATABASE_URL=mysql://root@127.0.0.1:3306/mokakbab',
+    );
+    this.name = 'NoServerBinaryError';
+  }
+}
+
+function isExecutable(path: string): boolean {
+  try {
+    accessSync(path, constants.X_OK);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** The server binary to run: MYSQLD if set, else mariadbd or mysqld from PATH or the usual sbin dirs. */
+export function findServerBinary(): string | undefined {
+  if (process.env.MYSQLD) return process.env.MYSQLD;
+  const dirs = [...(process.env.PATH ?? '').split(delimiter), ...EXTRA_DIRS].filter(Boolean);
+  for (const name of CANDIDATES) {
+    for (const dir of dirs) {
+      const path = join(dir, name);
+      if (isExecutable(path)) return path;
+    }
+  }
+  return undefined;
+}
+
+function flavorOf(binary: string): 'mariadb' | 'mysql' {
+  const out = spawnSync(binary, ['--version'], { encoding: 'utf8' });
+  return /mariadb/i.test(`${out.stdout}${out.stderr}`) ? 'mariadb' : 'mysql';
+}
+
+function initialise(binary: string, flavor: 'mariadb' | 'mysql', dataDir: string): void {
+  mkdirSync(dataDir, { recursive: true });
+  const asRoot = process.getuid?.() === 0 ? ['--user=root'] : [];
+  const result =
+    flavor === 'mariadb'
+      ? spawnSync(
+          findOnPath(['mariadb-install-db', 'mysql_install_db']) ?? 'mariadb-install-db',
+          [
+            '--no-defaults',
+            `--datadir=${dataDir}`,
+            '--auth-root-authentication-method=normal',
+            '--skip-test-db',
+            '--skip-name-resolve',
+            ...asRoot,
+          ],
+          { encoding: 'utf8' },
+        )
+      : spawnSync(binary, ['--no-defaults', '--initialize-insecure', `--datadir=${dataDir}`, ...asRoot], {
+          encoding: 'utf8',
+        });
+  if (result.status !== 0) {
+    throw new Error(`initialising ${dataDir} failed (exit ${result.status}):\n${result.stderr || result.stdout}`);
+  }
+}
+
+function findOnPath(names: string[]): string | undefined {
+  const dirs = [...(process.env.PATH ?? '').split(delimiter), ...EXTRA_DIRS].filter(Boolean);
+  for (const name of names) for (const dir of dirs) if (isExecutable(join(dir, name))) return join(dir, name);
+  return undefined;
+}
+
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.unref();
+    srv.on('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const { port } = srv.address() as { port: number };
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+const running = new Set<ChildProcess>();
+const temporaryDirs = new Set<string>();
+let exitHookInstalled = false;
+
+function killAll(): void {
+  for (const child of running) child.kill('SIGKILL');
+  for (const dir of temporaryDirs) rmSync(dir, { recursive: true, force: true });
+}
+
+// A test run that is interrupted must not leave servers behind: kill children when this process goes.
+function installExitHook(): void {
+  if (exitHookInstalled) return;
+  exitHookInstalled = true;
+  process.on('exit', killAll);
+  for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
+    process.once(signal, () => {
+      killAll();
+      process.kill(process.pid, signal);
+    });
+  }
+}
+
+async function waitUntilAccepting(url: URL, child: ChildProcess, logFile: string, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  let lastError: unknown;
+  while (Date.now() < deadline) {
+    if (child.exitCode !== null || child.signalCode !== null) {
+      const log = existsSync(logFile) ? readFileSync(logFile, 'utf8').split('\n').slice(-15).join('\n') : '';
+      throw new Error(`the database server exited during start (code ${child.exitCode}):\n${log}`);
+    }
+    try {
+      const conn = await mysql.createConnection({ host: url.hostname, port: Number(url.port), user: 'root' });
+      await conn.end();
+      return;
+    } catch (err) {
+      lastError = err;
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  }
+  throw new Error(`the database server did not accept connections within ${timeoutMs} ms: ${String(lastError)}`);
+}
+
+export async function startMysqlServer(opts: StartServerOptions = {}): Promise<MysqlServer> {
+  const binary = findServerBinary();
+  if (!binary) throw new NoServerBinaryError();
+  const flavor = flavorOf(binary);
+  installExitHook();
+  const temporary = opts.dataDir === undefined;
+  const baseDir = opts.dataDir ?? mkdtempSync(join(tmpdir(), 'mokakbab-db-'));
+  if (temporary) temporaryDirs.add(baseDir);
+  const dataDir = join(baseDir, 'data');
+  if (!existsSync(join(dataDir, 'mysql'))) initialise(binary, flavor, dataDir);
+  const port = opts.port ?? (await freePort());
+  const logFile = join(baseDir, 'server.log');
+  const args = [
+    '--no-defaults',
+    `--datadir=${dataDir}`,
+    `--port=${port}`,
+    '--bind-address=127.0.0.1',
+    `--socket=${join(baseDir, 'mysqld.sock')}`,
+    `--pid-file=${join(baseDir, 'mysqld.pid')}`,
+    `--log-error=${logFile}`,
+    '--skip-name-resolve',
+    '--character-set-server=utf8mb4',
+    '--collation-server=utf8mb4_unicode_ci',
+    '--innodb-buffer-pool-size=128M',
+    // Throwaway data: trade durability for speed.
+    '--innodb-flush-log-at-trx-commit=2',
+    ...(flavor === 'mysql' ? ['--disable-log-bin', '--mysqlx=OFF'] : ['--skip-log-bin']),
+    ...(process.getuid?.() === 0 ? ['--user=root'] : []),
+    ...Object.entries(opts.options ?? {}).map(([k, v]) => `--${k.replaceAll('_', '-')}=${v}`),
+  ];
+  const child = spawn(binary, args, { stdio: 'ignore' });
+  running.add(child);
+  child.once('exit', () => running.delete(child));
+  const url = new URL(`mysql://root@127.0.0.1:${port}/mysql`);
+  try {
+    await waitUntilAccepting(url, child, logFile, opts.startTimeoutMs ?? 60_000);
+  } catch (err) {
+    child.kill('SIGKILL');
+    if (temporary) {
+      rmSync(baseDir, { recursive: true, force: true });
+      temporaryDirs.delete(baseDir);
+    }
+    throw err;
+  }
+  return {
+    url,
+    port,
+    dataDir: baseDir,
+    flavor,
+    pid: child.pid!,
+    async stop() {
+      if (child.exitCode === null && child.signalCode === null) {
+        const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+        child.kill('SIGTERM');
+        const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
+        await exited;
+        clearTimeout(timer);
+      }
+      running.delete(child);
+      if (temporary) {
+        rmSync(baseDir, { recursive: true, force: true });
+        temporaryDirs.delete(baseDir);
+      }
+    },
+  };
+}

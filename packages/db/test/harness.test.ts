@@ -1,0 +1,110 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import type { RowDataPacket } from 'mysql2';
+import {
+  createTestDatabase,
+  hashPassword,
+  migrate,
+  seededMember,
+  verifyPassword,
+  type TestDatabase,
+} from '../src/index.js';
+
+describe('a throwaway database: migrate, seed, query', () => {
+  let db: TestDatabase;
+  before(async () => {
+    db = await createTestDatabase();
+  });
+  after(() => db.close());
+
+  test('migrations created every table and are idempotent', async () => {
+    const rows = await db.query<RowDataPacket[]>(
+      'SELECT TABLE_NAME AS t, ENGINE AS e, TABLE_COLLATION AS c FROM information_schema.TABLES WHERE TABLE_SCHEMA = ? ORDER BY t',
+      [db.name],
+    );
+    const tables = rows.map((r) => r.t).filter((t) => t !== 'schema_version');
+    assert.deepEqual(tables, [
+      'access_token_denylist',
+      'article',
+      'article_like',
+      'black_list',
+      'category',
+      'district',
+      'member',
+      'participation',
+      'refresh_token',
+      'region',
+      'verification_code',
+    ]);
+    for (const r of rows) {
+      assert.equal(r.e, 'InnoDB', `${r.t} engine`);
+      assert.match(String(r.c), /^utf8mb4/, `${r.t} collation`);
+    }
+    const again = await migrate(db.url);
+    assert.deepEqual(again.applied, []);
+  });
+
+  test('seed makes consistent, queryable data', async () => {
+    const result = await db.seed({ members: 40, articles: 25, participations: 120 });
+    assert.deepEqual([result.members, result.articles, result.participations], [40, 25, 120]);
+
+    const [orphans] = await db.query<RowDataPacket[]>(
+      `SELECT COUNT(*) AS n FROM article a JOIN district d ON d.id = a.district_id WHERE d.region_id <> a.region_id`,
+    );
+    assert.equal(Number(orphans!.n), 0, 'every article district lies in the article region');
+
+    const [active] = await db.query<RowDataPacket[]>(
+      `SELECT COUNT(*) AS n FROM participation WHERE status = 'ACTIVE' AND article_id = (SELECT MIN(id) FROM article)`,
+    );
+    assert.ok(Number(active!.n) > 0);
+
+    const [member] = await db.query<RowDataPacket[]>('SELECT id, email, password_hash FROM member ORDER BY id LIMIT 1');
+    const { email, password } = seededMember(Number(member!.id));
+    assert.equal(member!.email, email);
+    assert.equal(await verifyPassword(password, String(member!.password_hash)), true);
+    assert.equal(await verifyPassword('wrong', String(member!.password_hash)), false);
+  });
+
+  test('unique constraints hold', async () => {
+    await assert.rejects(
+      db.query(
+        `INSERT INTO member (email, password_hash, name, nickname) VALUES ('member1@example.com', 'x', 'a', 'b')`,
+      ),
+      { code: 'ER_DUP_ENTRY' },
+    );
+  });
+
+  test('the harness counts and kills connections to its database only', async () => {
+    const mysql = await import('mysql2/promise');
+    const other = await mysql.createConnection({ uri: db.url.href });
+    other.on('error', () => undefined);
+    assert.equal(await db.serverConnections(), 1);
+    assert.equal(await db.killConnections(), 1);
+    await assert.rejects(other.query('SELECT 1'));
+    assert.equal(await db.serverConnections(), 0);
+  });
+});
+
+describe('a dedicated server with options', () => {
+  test('starts with the given max_connections and wait_timeout', async () => {
+    const db = await createTestDatabase({ serverOptions: { max_connections: 17, wait_timeout: 42 } });
+    try {
+      const [row] = await db.query<RowDataPacket[]>('SELECT @@max_connections AS mc, @@wait_timeout AS wt');
+      assert.equal(Number(row!.mc), 17);
+      assert.equal(Number(row!.wt), 42);
+    } finally {
+      await db.close();
+    }
+  });
+});
+
+describe('password hashes', () => {
+  test('carry their cost and verify in constant form', async () => {
+    const hash = await hashPassword('s3cret', 1024);
+    assert.match(hash, /^scrypt\$1024\$8\$1\$/);
+    assert.equal(await verifyPassword('s3cret', hash), true);
+    assert.equal(await verifyPassword('s3cret!', hash), false);
+    assert.equal(await verifyPassword('s3cret', 'not-a-hash'), false);
+    await assert.rejects(hashPassword('x', 1000), RangeError);
+  });
+});
