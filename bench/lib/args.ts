@@ -1,0 +1,54 @@
+// Flags of `pnpm bench`; every number bounded so a run always ends by itself.
+import { parseArgs } from 'node:util';
+
+export interface BenchArgs {
+  /** Seconds per JWT round. */
+  readonly durationS: number;
+  /** Connections of each JWT round. */
+  readonly connections: number;
+  /** JWT rounds per arm and cold/warm pairs. */
+  readonly rounds: number;
+  readonly burstDurationS: number;
+  readonly burstConnections: number;
+  /** Pool size of every API process (DB_POOL_SIZE). */
+  readonly poolSize: number;
+  readonly only: 'jwt' | 'cold' | undefined;
+}
+
+export const USAGE = `usage: pnpm bench [--duration S] [--connections N] [--rounds N] [--only jwt|cold]
+                  [--burst-duration S] [--burst-connections N] [--pool-size N]`;
+
+function bounded(name: string, raw: string, min: number, max: number): number {
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value < min || value > max) {
+    throw new RangeError(`--${name} ${JSON.stringify(raw)} must be an integer from ${min} to ${max}\n${USAGE}`);
+  }
+  return value;
+}
+
+export function parseBenchArgs(argv: string[]): BenchArgs {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      duration: { type: 'string', default: '5' },
+      connections: { type: 'string', default: '50' },
+      rounds: { type: 'string', default: '3' },
+      'burst-duration': { type: 'string', default: '3' },
+      'burst-connections': { type: 'string', default: '200' },
+      'pool-size': { type: 'string', default: '50' },
+      only: { type: 'string' },
+    },
+  });
+  if (values.only !== undefined && values.only !== 'jwt' && values.only !== 'cold') {
+    throw new RangeError(`--only ${JSON.stringify(values.only)} must be jwt or cold\n${USAGE}`);
+  }
+  return {
+    durationS: bounded('duration', values.duration, 1, 60),
+    connections: bounded('connections', values.connections, 1, 1_000),
+    rounds: bounded('rounds', values.rounds, 1, 10),
+    burstDurationS: bounded('burst-duration', values['burst-duration'], 1, 30),
+    burstConnections: bounded('burst-connections', values['burst-connections'], 1, 1_000),
+    poolSize: bounded('pool-size', values['pool-size'], 1, 100),
+    only: values.only,
+  };
+}

@@ -1,0 +1,52 @@
+// @ts-check
+// Many distinct users: each VU signs in as its own seeded member, calls authenticated endpoints with
+// that token, and signs in again now and then (a fresh token the verification cache has not seen).
+// Stresses JWT verification, the cache's hit path and its bound.
+//   k6 run auth-heavy.js  (-e VUS=200 -e DURATION=1m -e MEMBERS=2000)
+import http from 'k6/http';
+import { authorized, signIn } from './lib/auth.js';
+import { expectStatus, randomId } from './lib/checks.js';
+import { ARTICLES, BASE_URL, MEMBERS, envInt, envString } from './lib/config.js';
+
+const VUS = envInt('VUS', 200);
+/** Calls made with one token before the VU signs in again. */
+const CALLS_PER_TOKEN = envInt('CALLS_PER_TOKEN', 20);
+
+/** @type {import('k6/options').Options} */
+export const options = {
+  scenarios: {
+    users: {
+      executor: 'constant-vus',
+      vus: VUS,
+      duration: envString('DURATION', '1m'),
+    },
+  },
+  thresholds: {
+    http_req_failed: ['rate<0.01'],
+    // scrypt per sign-in is deliberate work; verifying a token must stay cheap next to it.
+    'http_req_duration{name:POST /auth/sign-in}': ['p(95)<500'],
+    'http_req_duration{name:GET /members/:id}': ['p(95)<50'],
+    'http_req_duration{name:GET /participations/articles/:articleId}': ['p(95)<75'],
+    checks: ['rate>0.99'],
+  },
+};
+
+/** The token of this VU (module state is per VU in k6). */
+let token = '';
+let memberId = 0;
+
+export default function () {
+  if (__ITER % CALLS_PER_TOKEN === 0) {
+    // Spread VUs over all members, moving on each time, so the cache sees many distinct tokens.
+    memberId = ((__VU - 1 + (__ITER / CALLS_PER_TOKEN) * VUS) % MEMBERS) + 1;
+    token = signIn(memberId);
+  }
+  const member = http.get(BASE_URL + '/members/' + memberId, authorized(token, 'GET /members/:id'));
+  expectStatus(member, 200, 'GET /members/:id');
+  const route = 'GET /participations/articles/:articleId';
+  const list = http.get(
+    BASE_URL + '/participations/articles/' + randomId(ARTICLES) + '?limit=10',
+    authorized(token, route),
+  );
+  expectStatus(list, 200, route);
+}

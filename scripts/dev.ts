@@ -1,0 +1,161 @@
+// `pnpm dev`: the whole system on this machine. Without DATABASE_URL it runs a local server kept under
+// .dev/ (data survives restarts), migrates, seeds a small data set once, then runs every service in
+// watch mode with readable logs.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { Transform } from 'node:stream';
+import mysql from 'mysql2/promise';
+import { prettyFactory } from 'pino-pretty';
+import { connectionOptions, DEFAULT_PORTS, databaseVars, readEnv, redactUrl } from '@mokakbab/config';
+import { migrate, NoServerBinaryError, seed, seededMember, startMysqlServer, type MysqlServer } from '@mokakbab/db';
+
+const ROOT = new URL('..', import.meta.url).pathname;
+const DEV_DIR = join(ROOT, '.dev');
+const DEV_DB_PORT = 33_306;
+const DEV_SEED = { members: 1_000, articles: 500, participations: 3_000 };
+
+function devSecret(): string {
+  const file = join(DEV_DIR, 'jwt-secret');
+  if (!existsSync(file)) writeFileSync(file, randomBytes(36).toString('base64url'), { mode: 0o600 });
+  return readFileSync(file, 'utf8').trim();
+}
+
+async function localDatabase(): Promise<{ url: URL; server: MysqlServer }> {
+  let server: MysqlServer;
+  try {
+    server = await startMysqlServer({ dataDir: join(DEV_DIR, 'mysql'), port: DEV_DB_PORT });
+  } catch (err) {
+    if (err instanceof NoServerBinaryError) {
+      console.error(err.message);
+      process.exit(1);
+    }
+    throw err;
+  }
+  const admin = await mysql.createConnection({ ...connectionOptions(server.url), database: undefined });
+  await admin.query('CREATE DATABASE IF NOT EXISTS mokakbab CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci');
+  await admin.end();
+  const url = new URL(server.url.href);
+  url.pathname = '/mokakbab';
+  return { url, server };
+}
+
+async function seedOnce(url: URL): Promise<void> {
+  const conn = await mysql.createConnection(connectionOptions(url));
+  const [rows] = await conn.query<mysql.RowDataPacket[]>('SELECT COUNT(*) AS n FROM member');
+  await conn.end();
+  if (Number(rows[0]!.n) > 0) return;
+  const result = await seed(url, DEV_SEED);
+  console.log(`seeded ${result.members} members, ${result.articles} articles, ${result.participations} participations`);
+}
+
+/** Turns a service's pino JSON lines into coloured, prefixed lines. */
+function prettyLines(name: string): Transform {
+  const pretty = prettyFactory({ colorize: process.stdout.isTTY, translateTime: 'HH:MM:ss.l', ignore: 'pid,hostname' });
+  let rest = '';
+  return new Transform({
+    transform(chunk: Buffer, _enc, done) {
+      const lines = (rest + chunk.toString()).split('\n');
+      rest = lines.pop() ?? '';
+      const out = lines.map((line) => {
+        const formatted = line.startsWith('{') ? pretty(line) : `${line}\n`;
+        return `[${name}] ${formatted}`;
+      });
+      done(null, out.join(''));
+    },
+  });
+}
+
+function runService(name: string, pkg: string, env: NodeJS.ProcessEnv): ChildProcess {
+  const child = spawn('pnpm', ['--filter', pkg, 'dev'], { cwd: ROOT, env: { ...process.env, ...env } });
+  child.stdout!.pipe(prettyLines(name)).pipe(process.stdout);
+  child.stderr!.pipe(prettyLines(name)).pipe(process.stderr);
+  return child;
+}
+
+async function waitFor(url: string, timeoutMs: number): Promise<boolean> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    try {
+      if ((await fetch(url)).ok) return true;
+    } catch {
+      // not listening yet
+    }
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  return false;
+}
+
+async function main(): Promise<void> {
+  mkdirSync(DEV_DIR, { recursive: true });
+  let server: MysqlServer | undefined;
+  let url: URL;
+  if (process.env.DATABASE_URL) {
+    url = readEnv(databaseVars).databaseUrl;
+  } else {
+    ({ url, server } = await localDatabase());
+    console.log(`local ${server.flavor} server on 127.0.0.1:${server.port}, data in .dev/mysql`);
+  }
+  const migrated = await migrate(url);
+  console.log(`${redactUrl(url)}: schema version ${migrated.version}`);
+  await seedOnce(url);
+
+  const apiPort = Number(process.env.PORT ?? DEFAULT_PORTS.api);
+  const adminPort = Number(process.env.ADMIN_PORT ?? DEFAULT_PORTS.admin);
+  const common = { DATABASE_URL: url.href, LOG_LEVEL: process.env.LOG_LEVEL ?? 'info' };
+  const children: ChildProcess[] = [];
+  if (existsSync(join(ROOT, 'services/api/src/server.ts'))) {
+    children.push(
+      runService('api', '@mokakbab/api', {
+        ...common,
+        PORT: String(apiPort),
+        ADMIN_PORT: String(adminPort),
+        JWT_SECRET: process.env.JWT_SECRET ?? devSecret(),
+      }),
+    );
+  }
+  if (existsSync(join(ROOT, 'services/warmer/src/main.ts'))) {
+    children.push(
+      runService('warmer', '@mokakbab/warmer', {
+        ...common,
+        WARMER_TARGET: `http://127.0.0.1:${adminPort}`,
+        WARMER_TARGET_PUBLIC: `http://127.0.0.1:${apiPort}`,
+        WARMER_PORT: String(process.env.WARMER_PORT ?? DEFAULT_PORTS.warmer),
+      }),
+    );
+  }
+
+  let stopping = false;
+  const stop = async () => {
+    if (stopping) return;
+    stopping = true;
+    for (const child of children) child.kill('SIGTERM');
+    await Promise.all(children.map((c) => new Promise((r) => (c.exitCode !== null ? r(null) : c.once('exit', r)))));
+    await server?.stop();
+    process.exit(0);
+  };
+  process.on('SIGINT', stop);
+  process.on('SIGTERM', stop);
+
+  if (children.length > 0 && (await waitFor(`http://127.0.0.1:${apiPort}/health/ready`, 60_000))) {
+    const member = seededMember(1);
+    console.log(`
+  mokakbab is up
+    API        http://127.0.0.1:${apiPort}   (OpenAPI: http://127.0.0.1:${apiPort}/docs)
+    admin      http://127.0.0.1:${adminPort}/pool   /metrics
+    warmer     http://127.0.0.1:${process.env.WARMER_PORT ?? DEFAULT_PORTS.warmer}/status
+    database   ${redactUrl(url)}
+
+  try:
+    curl -s 'http://127.0.0.1:${apiPort}/articles?limit=2'
+    curl -s -X POST http://127.0.0.1:${apiPort}/auth/sign-in -H 'content-type: application/json' \\
+      -d '{"email":"${member.email}","password":"${member.password}"}'
+`);
+  }
+}
+
+main().catch((err: unknown) => {
+  console.error(err);
+  process.exit(1);
+});

@@ -1,0 +1,10 @@
+// Exponential backoff with full jitter (AWS Architecture Blog, "Exponential Backoff and Jitter"):
+// a delay drawn uniformly from [0, min(cap, base * 2^attempt)], so a fleet that failed together
+// does not retry together.
+
+export const CONNECT_BACKOFF = { baseMs: 50, capMs: 2_000 } as const;
+
+export function fullJitterDelayMs(attempt: number, baseMs: number, capMs: number, random = Math.random): number {
+  const ceilingMs = Math.min(capMs, baseMs * 2 ** Math.min(attempt, 30));
+  return Math.floor(random() * ceilingMs);
+}

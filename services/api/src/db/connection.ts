@@ -1,0 +1,106 @@
+// One server connection as the pool sees it: the mysql2 connection plus the pool's bookkeeping.
+import type { Socket } from 'node:net';
+import mysql from 'mysql2';
+import type { Connection, ConnectionOptions, QueryError } from 'mysql2';
+
+export type LostListener = (conn: PooledConnection, err: Error) => void;
+
+export class PooledConnection {
+  readonly raw: Connection;
+  /** performance.now() after which the connection retires (max lifetime minus its jitter). */
+  expiresAt = Number.POSITIVE_INFINITY;
+  /** performance.now() of the last hand-back; an acquire after a long idle pings first. */
+  lastUsedAt = 0;
+  /** Handed out (or being validated): not in the idle stack. */
+  busy = true;
+  /** The driver reported the socket or session gone; the pool discards it on sight. */
+  broken = false;
+  lifetimeTimer: NodeJS.Timeout | undefined;
+
+  constructor(options: ConnectionOptions, onLost: LostListener) {
+    this.raw = mysql.createConnection(options);
+    // Always listen: mysql2 emits 'error' on an idle connection the server closed, and an
+    // unlistened 'error' would crash the process.
+    this.raw.on('error', (err: Error) => {
+      this.broken = true;
+      onLost(this, err);
+    });
+  }
+
+  get threadId(): number {
+    return this.raw.threadId;
+  }
+
+  /** Resolves after the handshake; mysql2's connectTimeout bounds it (then the error is ETIMEDOUT). */
+  connect(): Promise<void> {
+    return new Promise((resolve, reject) => {
+      this.raw.connect((err: QueryError | null) => (err ? reject(err) : resolve()));
+    });
+  }
+
+  query<T>(sql: string, params: unknown[] | undefined): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
+      this.raw.query(sql, params, (err: QueryError | null, result: unknown) =>
+        err ? reject(err) : resolve(result as T),
+      );
+    });
+  }
+
+  /** `SELECT 1` within timeoutMs; a connection that does not answer in time is destroyed. */
+  validate(timeoutMs: number): Promise<void> {
+    return this.bounded(timeoutMs, (done) => this.raw.query('SELECT 1', done));
+  }
+
+  /** COM_PING within timeoutMs: one round trip, no statement parsing on the server. */
+  ping(timeoutMs: number): Promise<void> {
+    return this.bounded(timeoutMs, (done) => this.raw.ping(done));
+  }
+
+  /**
+   * Polite close (COM_QUIT); resolves when the server has closed the socket, or after
+   * graceMs when it does not, then the socket is destroyed.
+   */
+  end(graceMs: number): Promise<void> {
+    clearTimeout(this.lifetimeTimer);
+    const socket = this.socket();
+    if (!socket || socket.destroyed) return Promise.resolve();
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => socket.destroy(), graceMs);
+      socket.once('close', () => {
+        clearTimeout(timer);
+        resolve();
+      });
+      this.raw.end(() => undefined);
+    });
+  }
+
+  /** Hard close for a connection that is broken or does not answer. */
+  destroy(): void {
+    this.broken = true;
+    clearTimeout(this.lifetimeTimer);
+    this.raw.destroy();
+    // mysql2's destroy() only half-closes (stream.end()); a peer that never answers would keep
+    // the socket, and the process, alive.
+    this.socket()?.destroy();
+  }
+
+  private socket(): Socket | undefined {
+    return (this.raw as unknown as { stream?: Socket }).stream;
+  }
+
+  private bounded(timeoutMs: number, run: (done: (err: QueryError | null) => void) => void): Promise<void> {
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.destroy();
+        reject(Object.assign(new Error(`connection did not answer within ${timeoutMs} ms`), { code: 'ETIMEDOUT' }));
+      }, timeoutMs);
+      run((err) => {
+        clearTimeout(timer);
+        if (err) reject(err);
+        else resolve();
+      });
+    });
+  }
+}
+
+export type { ConnectionOptions };

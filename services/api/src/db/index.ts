@@ -1,0 +1,8 @@
+export { DbPool, type DbPoolEvents, type PoolOptions, type PoolStats, type TxConnection } from './pool.js';
+export {
+  PoolUnavailableError,
+  PoolWarmError,
+  isDeadConnectionError,
+  type PoolUnavailableCode,
+  type PoolWarmCode,
+} from './errors.js';

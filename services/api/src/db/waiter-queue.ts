@@ -1,0 +1,49 @@
+// FIFO of acquires waiting for a connection. A doubly linked list so that a waiter that times
+// out leaves in O(1) and can never be handed a connection afterwards.
+
+export interface Waiter<T> {
+  resolve(value: T): void;
+  reject(err: Error): void;
+  timer: NodeJS.Timeout | undefined;
+  prev: Waiter<T> | undefined;
+  next: Waiter<T> | undefined;
+  queued: boolean;
+}
+
+export class WaiterQueue<T> {
+  private head: Waiter<T> | undefined;
+  private tail: Waiter<T> | undefined;
+  private count = 0;
+
+  get length(): number {
+    return this.count;
+  }
+
+  push(waiter: Waiter<T>): void {
+    waiter.prev = this.tail;
+    waiter.next = undefined;
+    if (this.tail) this.tail.next = waiter;
+    else this.head = waiter;
+    this.tail = waiter;
+    waiter.queued = true;
+    this.count++;
+  }
+
+  /** The oldest waiter, removed from the queue; undefined when none waits. */
+  shift(): Waiter<T> | undefined {
+    const waiter = this.head;
+    if (waiter) this.remove(waiter);
+    return waiter;
+  }
+
+  remove(waiter: Waiter<T>): void {
+    if (!waiter.queued) return;
+    if (waiter.prev) waiter.prev.next = waiter.next;
+    else this.head = waiter.next;
+    if (waiter.next) waiter.next.prev = waiter.prev;
+    else this.tail = waiter.prev;
+    waiter.prev = waiter.next = undefined;
+    waiter.queued = false;
+    this.count--;
+  }
+}

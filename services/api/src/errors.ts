@@ -1,0 +1,125 @@
+// One error shape for every response: { statusCode, code, error, message }, and the mapping from
+// whatever was thrown (validation, parser, pool, driver, our own HttpError) to that shape.
+import { STATUS_CODES } from 'node:http';
+import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
+import { PoolUnavailableError } from './db/index.js';
+
+export class HttpError extends Error {
+  readonly statusCode: number;
+  readonly code: string;
+  readonly headers: Readonly<Record<string, string>> | undefined;
+  constructor(statusCode: number, code: string, message: string, headers?: Record<string, string>) {
+    super(message);
+    this.name = 'HttpError';
+    this.statusCode = statusCode;
+    this.code = code;
+    this.headers = headers;
+  }
+}
+
+/** Thrown while booting (server unreachable, plan refused): the process prints it and exits 1. */
+export class StartupError extends Error {
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = 'StartupError';
+  }
+}
+
+export const badRequest = (code: string, message: string) => new HttpError(400, code, message);
+export const notFound = (code: string, message: string) => new HttpError(404, code, message);
+export const conflict = (code: string, message: string) => new HttpError(409, code, message);
+export const forbidden = (code: string, message: string) => new HttpError(403, code, message);
+export const unauthorized = (message: string) =>
+  new HttpError(401, 'UNAUTHORIZED', message, { 'www-authenticate': 'Bearer' });
+
+/** Seconds a client should wait after a 503 caused by the database connection itself. */
+const DB_DOWN_RETRY_AFTER_S = 1;
+
+// Errors that say "the database could not be reached or the connection broke", not "the query was
+// wrong": they are the server's condition, so 503 + Retry-After rather than 500.
+const CONNECTION_ERROR_CODES = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ETIMEDOUT',
+  'EPIPE',
+  'EHOSTUNREACH',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'PROTOCOL_CONNECTION_LOST',
+  'PROTOCOL_SEQUENCE_TIMEOUT',
+  'PROTOCOL_ENQUEUE_AFTER_FATAL_ERROR',
+  'ER_CON_COUNT_ERROR',
+  'ER_SERVER_SHUTDOWN',
+  'ER_LOCK_WAIT_TIMEOUT',
+  'ER_QUERY_INTERRUPTED',
+]);
+
+interface DriverError {
+  code?: unknown;
+  errno?: unknown;
+  fatal?: unknown;
+}
+
+export function isConnectionError(err: unknown): boolean {
+  if (typeof err !== 'object' || err === null) return false;
+  const e = err as DriverError;
+  return (typeof e.code === 'string' && CONNECTION_ERROR_CODES.has(e.code)) || e.fatal === true;
+}
+
+export function isDuplicateEntry(err: unknown): boolean {
+  return typeof err === 'object' && err !== null && (err as DriverError).code === 'ER_DUP_ENTRY';
+}
+
+export function isMissingReference(err: unknown): boolean {
+  return typeof err === 'object' && err !== null && (err as DriverError).code === 'ER_NO_REFERENCED_ROW_2';
+}
+
+export interface ErrorBody {
+  statusCode: number;
+  code: string;
+  error: string;
+  message: string;
+}
+
+function body(statusCode: number, code: string, message: string): ErrorBody {
+  return { statusCode, code, error: STATUS_CODES[statusCode] ?? 'Error', message };
+}
+
+export function errorHandler(err: FastifyError, request: FastifyRequest, reply: FastifyReply) {
+  if (err instanceof HttpError) {
+    if (err.headers) reply.headers(err.headers);
+    return reply.code(err.statusCode).send(body(err.statusCode, err.code, err.message));
+  }
+  if (err.validation) {
+    return reply.code(400).send(body(400, 'FST_ERR_VALIDATION', err.message));
+  }
+  if (err instanceof PoolUnavailableError) {
+    request.log.warn({ code: err.code }, 'database pool unavailable');
+    reply.header('retry-after', String(err.retryAfterS));
+    return reply.code(503).send(body(503, err.code, 'The database is busy; retry shortly.'));
+  }
+  if (isConnectionError(err)) {
+    request.log.warn({ code: err.code }, 'database connection failed');
+    reply.header('retry-after', String(DB_DOWN_RETRY_AFTER_S));
+    return reply.code(503).send(body(503, 'DATABASE_UNAVAILABLE', 'The database is unavailable; retry shortly.'));
+  }
+  if (isDuplicateEntry(err)) {
+    return reply.code(409).send(body(409, 'CONFLICT', 'The resource already exists.'));
+  }
+  // Fastify's own client errors (malformed JSON 400, body too large 413, unsupported media type 415)
+  // carry a 4xx statusCode and a code; keep both.
+  const status = err.statusCode;
+  if (status !== undefined && status >= 400 && status < 500) {
+    return reply.code(status).send(body(status, err.code ?? 'BAD_REQUEST', err.message));
+  }
+  if (status === 503) {
+    reply.header('retry-after', String(DB_DOWN_RETRY_AFTER_S));
+    return reply.code(503).send(body(503, err.code ?? 'UNAVAILABLE', err.message));
+  }
+  request.log.error({ err }, 'unhandled error');
+  return reply.code(500).send(body(500, 'INTERNAL_SERVER_ERROR', 'Internal Server Error'));
+}
+
+export function notFoundHandler(request: FastifyRequest, reply: FastifyReply) {
+  return reply.code(404).send(body(404, 'NOT_FOUND', `Route ${request.method} ${request.url} not found`));
+}

@@ -1,0 +1,35 @@
+// Access-token verification for routes: A3's cached verifier over @fastify/jwt, the jti denylist
+// (sign-out), and `fastify.authenticate` for route onRequest hooks.
+import fp from 'fastify-plugin';
+import type { onRequestHookHandler } from 'fastify';
+import type { Logger } from 'pino';
+import { createAuthenticate } from '../../auth/authenticate.js';
+import { Denylist } from '../../auth/denylist.js';
+import { createCachedVerifier, type AccessClaims, type CachedVerifier } from '../../auth/token-cache.js';
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    tokenVerifier: CachedVerifier;
+    denylist: Denylist;
+    authenticate: onRequestHookHandler;
+  }
+}
+
+export default fp(
+  async function authPlugin(fastify) {
+    const { config, db } = fastify;
+    const denylist = new Denylist({ db, logger: fastify.log.child({ component: 'denylist' }) as unknown as Logger });
+    const verifier = createCachedVerifier({
+      verify: (token) => fastify.jwt.verify<AccessClaims>(token),
+      cacheSize: config.jwtCacheSize,
+      maxTokenBytes: config.jwtMaxTokenBytes,
+      isRevoked: (jti) => denylist.has(jti),
+    });
+    fastify.decorate('denylist', denylist);
+    fastify.decorate('tokenVerifier', verifier);
+    fastify.decorate('authenticate', createAuthenticate(verifier));
+    // onClose hooks run last-registered first: polling stops before the pool it uses closes.
+    fastify.addHook('onClose', async () => denylist.stop());
+  },
+  { name: 'auth', dependencies: ['db', 'jwt'] },
+);

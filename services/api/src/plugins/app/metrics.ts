@@ -1,0 +1,125 @@
+// Prometheus metrics on a registry of this app instance (not prom-client's global one, so several
+// apps in one process, as in tests, do not collide): pool state read from stats() at scrape time,
+// warm-up duration, JWT cache, HTTP durations by route, and the default process metrics.
+import fp from 'fastify-plugin';
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+
+export interface AppMetrics {
+  registry: Registry;
+  warmDuration: Histogram;
+}
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    metrics: AppMetrics;
+  }
+}
+
+const HTTP_BUCKETS_S = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5];
+const WARM_BUCKETS_S = [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60];
+const UNMATCHED_ROUTE = 'unmatched';
+
+export default fp(
+  async function metricsPlugin(fastify) {
+    const { db, tokenVerifier } = fastify;
+    const registry = new Registry();
+    collectDefaultMetrics({ register: registry });
+
+    const poolGauge = (name: string, help: string, read: () => number) =>
+      new Gauge({
+        name,
+        help,
+        registers: [registry],
+        collect() {
+          this.set(read());
+        },
+      });
+    poolGauge(
+      'db_pool_target_connections',
+      'Connections the pool keeps open (its fixed size).',
+      () => db.stats().target,
+    );
+    poolGauge('db_pool_total_connections', 'Connections open now.', () => db.stats().total);
+    poolGauge('db_pool_idle_connections', 'Open connections not in use.', () => db.stats().idle);
+    poolGauge('db_pool_busy_connections', 'Connections in use.', () => db.stats().busy);
+    poolGauge('db_pool_connecting', 'Handshakes in flight.', () => db.stats().connecting);
+    poolGauge('db_pool_queued_acquires', 'Requests waiting for a connection.', () => db.stats().queued);
+    poolGauge('db_pool_warm', '1 once a full warm-up succeeded.', () => (db.stats().warm ? 1 : 0));
+    poolGauge('db_pool_max_connecting', 'Most handshakes ever in flight at once.', () => db.stats().maxConnecting);
+
+    // Monotonic totals kept by the pool: exposed as counters whose value is copied at scrape time.
+    const copyCounter = (name: string, help: string, read: () => number) =>
+      new Counter({
+        name,
+        help,
+        registers: [registry],
+        collect() {
+          this.reset();
+          this.inc(read());
+        },
+      });
+    copyCounter('db_pool_recycled_total', 'Connections retired for lifetime.', () => db.stats().recycled);
+    copyCounter(
+      'db_pool_replaced_total',
+      'Connections opened to replace lost or retired ones.',
+      () => db.stats().replaced,
+    );
+    copyCounter(
+      'jwt_cache_hits_total',
+      'Access tokens served from the verification cache.',
+      () => tokenVerifier.stats().hits,
+    );
+    copyCounter(
+      'jwt_cache_misses_total',
+      'Access tokens verified cryptographically.',
+      () => tokenVerifier.stats().misses,
+    );
+    new Counter({
+      name: 'db_pool_connect_errors_total',
+      help: 'Failed connection attempts, by error code.',
+      labelNames: ['code'],
+      registers: [registry],
+      collect() {
+        this.reset();
+        for (const [code, count] of Object.entries(db.stats().connectErrors)) this.inc({ code }, count);
+      },
+    });
+    new Gauge({
+      name: 'jwt_cache_size',
+      help: 'Verified access tokens held in the cache.',
+      registers: [registry],
+      collect() {
+        this.set(tokenVerifier.stats().size);
+      },
+    });
+
+    const warmDuration = new Histogram({
+      name: 'db_pool_warm_duration_seconds',
+      help: 'Duration of completed pool warm-ups.',
+      buckets: WARM_BUCKETS_S,
+      registers: [registry],
+    });
+
+    const httpDuration = new Histogram({
+      name: 'http_request_duration_seconds',
+      help: 'HTTP request duration by route pattern and status.',
+      labelNames: ['method', 'route', 'status_code'],
+      buckets: HTTP_BUCKETS_S,
+      registers: [registry],
+    });
+    fastify.addHook('onResponse', (request, reply, done) => {
+      httpDuration.observe(
+        {
+          method: request.method,
+          route: request.routeOptions.url ?? UNMATCHED_ROUTE,
+          status_code: reply.statusCode,
+        },
+        reply.elapsedTime / 1000,
+      );
+      done();
+    });
+
+    fastify.decorate('metrics', { registry, warmDuration });
+  },
+  { name: 'metrics', dependencies: ['db', 'auth'] },
+);

@@ -1,0 +1,99 @@
+// Participations: the paged list of an article's ACTIVE participants (the hot path of the load
+// tests), joining once, and cancelling.
+import type { DbPool } from '../db/index.js';
+import { MAX_ID } from '../schemas/common.js';
+import type { ParticipantView, ParticipationView } from '../schemas/participations.js';
+
+// WHERE status = 'ACTIVE' AND article_id = ? AND id < ? ORDER BY id DESC is one backward range scan of
+// ix_participation_status_article (InnoDB appends the primary key to every secondary index).
+const SELECT_PARTICIPANTS = `
+  SELECT p.id, p.status, p.created_at, m.id AS member_id, m.nickname, m.profile_image
+  FROM participation p FORCE INDEX (ix_participation_status_article)
+    JOIN member m ON m.id = p.member_id
+  WHERE p.status = 'ACTIVE' AND p.article_id = ? AND p.id < ?
+  ORDER BY p.id DESC
+  LIMIT ?`;
+const INSERT_PARTICIPATION = 'INSERT INTO participation (article_id, member_id) VALUES (?, ?)';
+// A member who cancelled may join again: the unique (article_id, member_id) row comes back to life.
+const REACTIVATE = `UPDATE participation SET status = 'ACTIVE' WHERE article_id = ? AND member_id = ? AND status = 'CANCELLED'`;
+const SELECT_ID_BY_PAIR = 'SELECT id FROM participation WHERE article_id = ? AND member_id = ?';
+const SELECT_BY_ID = 'SELECT id, article_id, member_id, status FROM participation WHERE id = ?';
+const CANCEL = `UPDATE participation SET status = 'CANCELLED' WHERE id = ?`;
+
+const FIRST_PAGE_CURSOR = MAX_ID + 1;
+
+interface ParticipantRow {
+  id: number;
+  status: 'ACTIVE' | 'CANCELLED';
+  created_at: Date;
+  member_id: number;
+  nickname: string;
+  profile_image: string | null;
+}
+
+interface ParticipationRow {
+  id: number;
+  article_id: number;
+  member_id: number;
+  status: 'ACTIVE' | 'CANCELLED';
+}
+
+function isDuplicate(err: unknown): boolean {
+  return (err as { code?: unknown } | null)?.code === 'ER_DUP_ENTRY';
+}
+
+export type JoinResult = ParticipationView | 'ALREADY_JOINED';
+
+export function createParticipationsRepository(db: DbPool) {
+  return {
+    async page(
+      articleId: number,
+      cursor: number | undefined,
+      limit: number,
+    ): Promise<{ items: ParticipantView[]; nextCursor: number | null }> {
+      const rows = await db.read<ParticipantRow[]>(SELECT_PARTICIPANTS, [
+        articleId,
+        cursor ?? FIRST_PAGE_CURSOR,
+        limit + 1,
+      ]);
+      const more = rows.length > limit;
+      const count = more ? limit : rows.length;
+      const items = new Array<ParticipantView>(count);
+      for (let i = 0; i < count; i++) {
+        const row = rows[i]!;
+        items[i] = {
+          id: row.id,
+          status: row.status,
+          createdAt: row.created_at.toISOString(),
+          member: { id: row.member_id, nickname: row.nickname, profileImage: row.profile_image },
+        };
+      }
+      return { items, nextCursor: more ? items[count - 1]!.id : null };
+    },
+
+    /** Throws the driver's ER_NO_REFERENCED_ROW_2 when the article does not exist. */
+    async join(articleId: number, memberId: number): Promise<JoinResult> {
+      try {
+        const result = await db.query<{ insertId: number }>(INSERT_PARTICIPATION, [articleId, memberId]);
+        return { id: result.insertId, articleId, memberId, status: 'ACTIVE' };
+      } catch (err) {
+        if (!isDuplicate(err)) throw err;
+      }
+      const updated = await db.query<{ affectedRows: number }>(REACTIVATE, [articleId, memberId]);
+      if (updated.affectedRows === 0) return 'ALREADY_JOINED';
+      const [row] = await db.query<{ id: number }[]>(SELECT_ID_BY_PAIR, [articleId, memberId]);
+      return { id: row!.id, articleId, memberId, status: 'ACTIVE' };
+    },
+
+    async findById(id: number): Promise<ParticipationView | undefined> {
+      const [row] = await db.read<ParticipationRow[]>(SELECT_BY_ID, [id]);
+      return row && { id: row.id, articleId: row.article_id, memberId: row.member_id, status: row.status };
+    },
+
+    async cancel(id: number): Promise<void> {
+      await db.query(CANCEL, [id]);
+    },
+  };
+}
+
+export type ParticipationsRepository = ReturnType<typeof createParticipationsRepository>;

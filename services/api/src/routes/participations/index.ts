@@ -1,0 +1,78 @@
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { conflict, forbidden, isMissingReference, notFound } from '../../errors.js';
+import { PageQuery, IdParams, errors } from '../../schemas/common.js';
+import { ArticleIdParams, JoinBody, ParticipantPage, Participation } from '../../schemas/participations.js';
+
+const DEFAULT_LIMIT = 20;
+
+const plugin: FastifyPluginAsyncTypebox = async (fastify) => {
+  const { participations, articles } = fastify.repos;
+  const tags = ['participations'];
+  const security = [{ bearerAuth: [] }];
+  const articleNotFound = (id: number) => notFound('ARTICLE_NOT_FOUND', `Article ${id} not found.`);
+
+  fastify.get(
+    '/articles/:articleId',
+    {
+      schema: {
+        tags,
+        security,
+        params: ArticleIdParams,
+        querystring: PageQuery,
+        response: { 200: ParticipantPage, ...errors(400, 401, 404, 503) },
+      },
+      onRequest: fastify.authenticate,
+    },
+    async (request) => {
+      const { articleId } = request.params;
+      const page = await participations.page(articleId, request.query.cursor, request.query.limit ?? DEFAULT_LIMIT);
+      // Only an empty page can mean "no such article": the common case costs one query.
+      if (page.items.length === 0 && !(await articles.exists(articleId))) throw articleNotFound(articleId);
+      return page;
+    },
+  );
+
+  fastify.post(
+    '/',
+    {
+      schema: { tags, security, body: JoinBody, response: { 201: Participation, ...errors(400, 401, 404, 409, 503) } },
+      onRequest: fastify.authenticate,
+    },
+    async (request, reply) => {
+      const { articleId } = request.body;
+      let result;
+      try {
+        result = await participations.join(articleId, request.user.id);
+      } catch (err) {
+        if (isMissingReference(err)) throw articleNotFound(articleId);
+        throw err;
+      }
+      if (result === 'ALREADY_JOINED') throw conflict('ALREADY_JOINED', `You already joined article ${articleId}.`);
+      return reply.code(201).send(result);
+    },
+  );
+
+  fastify.delete(
+    '/:id',
+    {
+      schema: {
+        tags,
+        security,
+        params: IdParams,
+        response: { 200: Participation, ...errors(400, 401, 403, 404, 503) },
+      },
+      onRequest: fastify.authenticate,
+    },
+    async (request) => {
+      const participation = await participations.findById(request.params.id);
+      if (!participation) throw notFound('PARTICIPATION_NOT_FOUND', `Participation ${request.params.id} not found.`);
+      if (participation.memberId !== request.user.id) {
+        throw forbidden('NOT_OWNER', 'Only the member who joined can cancel this participation.');
+      }
+      await participations.cancel(participation.id);
+      return { ...participation, status: 'CANCELLED' as const };
+    },
+  );
+};
+
+export default plugin;

@@ -1,0 +1,39 @@
+// Schema pieces shared by several routes: ids, cursors, the error body, nullable scalars.
+import { Type, type TSchema } from 'typebox';
+
+/** INT UNSIGNED: ids outside this range are a 400, never a database error. */
+export const MAX_ID = 4_294_967_295;
+
+export const Id = Type.Integer({ minimum: 1, maximum: MAX_ID });
+
+export const IdParams = Type.Object({ id: Id });
+
+export const PageQuery = Type.Object({
+  cursor: Type.Optional(Type.Integer({ minimum: 1, maximum: MAX_ID, description: 'Return items with a smaller id.' })),
+  limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 50, default: 20 })),
+});
+
+// `type: [..., 'null']` instead of anyOf so fast-json-stringify emits a plain branch, not a union check.
+export const NullableString = Type.Unsafe<string | null>({ type: ['string', 'null'] });
+export const NullableInteger = Type.Unsafe<number | null>({ type: ['integer', 'null'] });
+
+export const DateTime = Type.String({ format: 'date-time' });
+
+export const ErrorResponse = Type.Object(
+  {
+    statusCode: Type.Integer(),
+    code: Type.String(),
+    error: Type.String(),
+    message: Type.String(),
+  },
+  { description: 'The one error shape of the API.' },
+);
+
+/** Response schemas for the error statuses a route can answer with, for the OpenAPI document. */
+export function errors(...statuses: number[]): Record<number, TSchema> {
+  const out: Record<number, TSchema> = {};
+  for (const status of statuses) out[status] = ErrorResponse;
+  return out;
+}
+
+export const Name = Type.String({ minLength: 1, maxLength: 50 });

@@ -1,0 +1,29 @@
+import { Type, type Static } from 'typebox';
+import { DateTime, Id, NullableInteger } from './common.js';
+import { MemberSummary } from './members.js';
+
+export const ParticipationStatus = Type.Union([Type.Literal('ACTIVE'), Type.Literal('CANCELLED')]);
+
+export const ArticleIdParams = Type.Object({ articleId: Id });
+
+export const ParticipantItem = Type.Object({
+  id: Id,
+  status: ParticipationStatus,
+  createdAt: DateTime,
+  member: MemberSummary,
+});
+
+export type ParticipantView = Static<typeof ParticipantItem>;
+
+export const ParticipantPage = Type.Object({ items: Type.Array(ParticipantItem), nextCursor: NullableInteger });
+
+export const JoinBody = Type.Object({ articleId: Id });
+
+export const Participation = Type.Object({
+  id: Id,
+  articleId: Id,
+  memberId: Id,
+  status: ParticipationStatus,
+});
+
+export type ParticipationView = Static<typeof Participation>;

@@ -1,0 +1,47 @@
+// The logger and the Fastify server options of both ports: explicit timeouts and limits from the
+// configuration, and a redacting pino logger.
+import type { ApiConfig } from '@mokakbab/config';
+import { LogController, type FastifyServerOptions } from 'fastify';
+import { pino, type DestinationStream, type Logger } from 'pino';
+
+// Secrets that must never reach a log line, wherever they appear one level deep.
+export const REDACTED_PATHS = [
+  'req.headers.authorization',
+  'req.headers.cookie',
+  'headers.authorization',
+  'headers.cookie',
+  '*.password',
+  '*.refreshToken',
+  '*.accessToken',
+  'password',
+  'refreshToken',
+  'accessToken',
+];
+
+export function createLogger(config: Pick<ApiConfig, 'logLevel'>, destination?: DestinationStream): Logger {
+  const options = { level: config.logLevel, redact: { paths: REDACTED_PATHS, censor: '[redacted]' } };
+  return destination ? pino(options, destination) : pino(options);
+}
+
+// The socket inactivity timeout must outlast an idle keep-alive connection, or it would cut
+// keep-alive short; a second beyond the longer of the two.
+const SOCKET_SLACK_MS = 1_000;
+// Registration includes waiting for the database (up to DB_WARM_TIMEOUT_MS, each try bounded by the
+// connect timeout): the plugin timeout must not fire first and hide the real reason.
+const PLUGIN_SLACK_MS = 5_000;
+
+export function serverOptions(config: ApiConfig, logger: Logger): FastifyServerOptions {
+  return {
+    loggerInstance: logger,
+    // Fastify's own per-request info lines are off (see app.ts for the debug-level replacement).
+    logController: new LogController({ disableRequestLogging: true }),
+    requestTimeout: config.requestTimeoutMs,
+    keepAliveTimeout: config.keepAliveTimeoutMs,
+    connectionTimeout: Math.max(config.requestTimeoutMs, config.keepAliveTimeoutMs) + SOCKET_SLACK_MS,
+    bodyLimit: config.bodyLimitBytes,
+    pluginTimeout: config.warmTimeoutMs + config.connectTimeoutMs + PLUGIN_SLACK_MS,
+    // New requests during close get 503; idle keep-alive sockets are closed when close() starts.
+    return503OnClosing: true,
+    forceCloseConnections: 'idle',
+  };
+}

@@ -1,0 +1,58 @@
+// Building and starting both instances, shared by server.ts and the tests.
+import Fastify, { type FastifyInstance } from 'fastify';
+import fp from 'fastify-plugin';
+import type { ApiConfig } from '@mokakbab/config';
+import type { AddressInfo } from 'node:net';
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { Logger } from 'pino';
+import { buildAdmin } from './admin.js';
+import serviceApp from './app.js';
+import { serverOptions } from './server-options.js';
+
+export interface Instances {
+  app: FastifyInstance;
+  admin: FastifyInstance;
+}
+
+/** Builds the public app (reads the server's limits, plans and creates the pool) and the admin app. */
+export async function buildInstances(config: ApiConfig, logger: Logger): Promise<Instances> {
+  const app = Fastify(serverOptions(config, logger));
+  app.register(fp(serviceApp), { config });
+  try {
+    await app.ready();
+  } catch (err) {
+    await app.close().catch(() => undefined);
+    throw err;
+  }
+  return { app, admin: await buildAdmin(app, logger) };
+}
+
+/** Listens on both ports and logs the one `listening` line with the real ports (PORT=0 works). */
+export async function listen(
+  { app, admin }: Instances,
+  config: ApiConfig,
+): Promise<{ port: number; adminPort: number }> {
+  await app.listen({ host: config.host, port: config.port, backlog: config.listenBacklog });
+  await admin.listen({ host: config.adminHost, port: config.adminPort });
+  const port = (app.server.address() as AddressInfo).port;
+  const adminPort = (admin.server.address() as AddressInfo).port;
+  app.log.info({ host: config.host, port, adminHost: config.adminHost, adminPort }, 'listening');
+  return { port, adminPort };
+}
+
+const BOOT_WARM_RETRY_MS = 1_000;
+
+/**
+ * WARM_ON_BOOT: warm in the background after listen; a timed-out warm-up (logged by warmUp) is
+ * tried again until it succeeds or shutdown begins, so an instance does not stay unready for good.
+ */
+export async function warmInBackground(app: FastifyInstance): Promise<void> {
+  while (!app.readiness.shuttingDown) {
+    try {
+      await app.warmUp();
+      return;
+    } catch {
+      await sleep(BOOT_WARM_RETRY_MS);
+    }
+  }
+}

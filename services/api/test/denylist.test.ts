@@ -1,0 +1,168 @@
+import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
+import { after, before, test } from 'node:test';
+import mysql from 'mysql2/promise';
+import { pino } from 'pino';
+import { connectionOptions } from '@mokakbab/config';
+import { createTestDatabase, type TestDatabase } from '@mokakbab/db';
+import { Denylist, type DenylistDb } from '../src/auth/denylist.js';
+
+const POLL_MS = 100;
+// Generous for a loaded CI machine; a passing wait ends as soon as its condition holds.
+const WAIT_MS = 30 * POLL_MS;
+
+let db: TestDatabase;
+const pools: mysql.Pool[] = [];
+const denylists: Denylist[] = [];
+
+before(async () => {
+  db = await createTestDatabase();
+});
+
+after(async () => {
+  for (const d of denylists) d.stop();
+  await Promise.all(pools.map((p) => p.end().catch(() => undefined)));
+  await db.close();
+});
+
+function openPool(): mysql.Pool {
+  const pool = mysql.createPool({ ...connectionOptions(db.url), connectionLimit: 2 });
+  pools.push(pool);
+  return pool;
+}
+
+/** A real mysql2 pool as the DenylistDb; `pool` can be swapped to simulate an outage and recovery. */
+function poolDb(initial = openPool()): DenylistDb & { pool: mysql.Pool } {
+  return {
+    pool: initial,
+    async query<T>(sql: string, params?: unknown[]): Promise<T> {
+      const [rows] = await this.pool.query(sql, params);
+      return rows as T;
+    },
+  };
+}
+
+function capturingLogger(): { logger: pino.Logger; lines: Array<{ msg: string }> } {
+  const lines: Array<{ msg: string }> = [];
+  const logger = pino({ level: 'info' }, { write: (line: string) => void lines.push(JSON.parse(line)) });
+  return { logger, lines };
+}
+
+function denylist(opts: { db?: DenylistDb; now?: () => number; logger?: pino.Logger } = {}): Denylist {
+  const d = new Denylist({
+    db: opts.db ?? poolDb(),
+    pollIntervalMs: POLL_MS,
+    logger: opts.logger ?? capturingLogger().logger,
+    ...(opts.now ? { now: opts.now } : {}),
+  });
+  denylists.push(d);
+  return d;
+}
+
+async function waitFor(what: string, condition: () => boolean, timeoutMs = WAIT_MS): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!condition()) {
+    if (Date.now() > deadline) assert.fail(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+}
+
+const inMinutes = (minutes: number): Date => new Date(Date.now() + minutes * 60_000);
+
+test('a revocation applies at once locally and reaches another instance within a few polls', async () => {
+  const a = denylist();
+  const b = denylist();
+  await a.start();
+  await b.start();
+  const jti = randomUUID();
+  await a.revoke(jti, 1, inMinutes(15));
+  assert.equal(a.has(jti), true);
+  await waitFor('instance b to see the revocation', () => b.has(jti));
+  const [row] = await db.query<Array<{ member_id: number }>>(
+    'SELECT member_id FROM access_token_denylist WHERE jti = ?',
+    [jti],
+  );
+  assert.equal(row?.member_id, 1);
+});
+
+test('start() loads unexpired rows and skips expired ones; revoking twice is harmless', async () => {
+  const writer = denylist();
+  const live = randomUUID();
+  const old = randomUUID();
+  await writer.revoke(live, 2, inMinutes(15));
+  await writer.revoke(live, 2, inMinutes(15));
+  await db.query(
+    'INSERT INTO access_token_denylist (jti, member_id, expires_at, created_at) VALUES (?, 2, UTC_TIMESTAMP(3) - INTERVAL 1 MINUTE, UTC_TIMESTAMP(3))',
+    [old],
+  );
+  const reader = denylist();
+  await reader.start();
+  assert.equal(reader.has(live), true);
+  assert.equal(reader.has(old), false);
+});
+
+test('expired entries are dropped from memory', async () => {
+  let clockMs = Date.now();
+  const d = denylist({ now: () => clockMs });
+  await d.start();
+  const soon = randomUUID();
+  const later = randomUUID();
+  await d.revoke(soon, 3, new Date(clockMs + 60_000));
+  await d.revoke(later, 3, new Date(clockMs + 3_600_000));
+  assert.equal(d.has(soon), true);
+  clockMs += 61_000;
+  await waitFor('the expired entry to be dropped', () => !d.has(soon));
+  assert.equal(d.has(later), true);
+});
+
+test('a row committed after a later-stamped one was polled is still picked up', async () => {
+  const reader = denylist();
+  await reader.start();
+  const slow = await mysql.createConnection(connectionOptions(db.url));
+  try {
+    const late = randomUUID();
+    const early = randomUUID();
+    await slow.beginTransaction();
+    // Stamped now, but invisible to the reader until the commit below.
+    await slow.query(
+      'INSERT INTO access_token_denylist (jti, member_id, expires_at, created_at) VALUES (?, 4, UTC_TIMESTAMP(3) + INTERVAL 15 MINUTE, UTC_TIMESTAMP(3))',
+      [late],
+    );
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    await denylist().revoke(early, 4, inMinutes(15));
+    await waitFor('the reader to see the row committed first', () => reader.has(early));
+    await slow.commit();
+    await waitFor('the reader to see the row stamped earlier but committed later', () => reader.has(late));
+  } finally {
+    await slow.end();
+  }
+});
+
+test('a database outage is logged, loses no entry, and polling resumes afterwards', async () => {
+  const { logger, lines } = capturingLogger();
+  const reader = poolDb();
+  const d = denylist({ db: reader, logger });
+  const kept = randomUUID();
+  await d.revoke(kept, 5, inMinutes(15));
+  await d.start();
+  const sizeBefore = d.size();
+
+  await reader.pool.end();
+  await waitFor('two failed polls', () => lines.filter((l) => l.msg === 'denylist poll failed').length >= 2);
+  assert.equal(d.has(kept), true);
+  assert.equal(d.size(), sizeBefore);
+
+  reader.pool = openPool();
+  const revokedDuringRecovery = randomUUID();
+  await denylist().revoke(revokedDuringRecovery, 5, inMinutes(15));
+  await waitFor('the revocation after recovery', () => d.has(revokedDuringRecovery));
+  assert.ok(lines.some((l) => l.msg === 'denylist poll recovered'));
+  assert.equal(d.has(kept), true);
+});
+
+test('start() rejects when the database is unreachable', async () => {
+  const pool = openPool();
+  await pool.end();
+  const d = denylist({ db: poolDb(pool) });
+  await assert.rejects(d.start());
+});

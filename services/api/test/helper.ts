@@ -1,0 +1,111 @@
+// Builds the API for tests the way server.ts does (same config loader, same plugins), against a
+// fresh database from the @mokakbab/db harness, with a small scrypt cost and a small pool.
+import assert from 'node:assert/strict';
+import type { TestContext } from 'node:test';
+import { Writable } from 'node:stream';
+import { loadApiConfig, type ApiConfig } from '@mokakbab/config';
+import { createTestDatabase, seededMember, type TestDatabase } from '@mokakbab/db';
+import type { FastifyInstance, LightMyRequestResponse } from 'fastify';
+import { createLogger } from '../src/server-options.js';
+import { buildInstances } from '../src/start.js';
+
+export const TEST_JWT_SECRET = 'test-secret-for-the-api-tests-0123456789';
+
+/** The environment of a test API; `overrides` win. */
+export function testEnv(db: TestDatabase, overrides: Record<string, string> = {}): Record<string, string> {
+  return {
+    DATABASE_URL: db.url.href,
+    JWT_SECRET: TEST_JWT_SECRET,
+    PASSWORD_SCRYPT_COST: '16',
+    DB_POOL_SIZE: '4',
+    DB_WARM_TIMEOUT_MS: '10000',
+    SHUTDOWN_DELAY_MS: '0',
+    WARM_ON_BOOT: 'false',
+    LOG_LEVEL: 'silent',
+    ...overrides,
+  };
+}
+
+export interface TestApi {
+  app: FastifyInstance;
+  admin: FastifyInstance;
+  config: ApiConfig;
+}
+
+export interface BuildOptions {
+  env?: Record<string, string>;
+  /** Warm the pool before returning (default true); false leaves the instance not ready. */
+  warm?: boolean;
+  /** Receives every log line (JSON) when given. */
+  logLines?: string[];
+}
+
+/** Builds both instances; `t.after` closes them (closing the app ends its pool). */
+export async function build(t: TestContext | undefined, db: TestDatabase, opts: BuildOptions = {}): Promise<TestApi> {
+  const config = loadApiConfig(testEnv(db, opts.env));
+  const lines = opts.logLines;
+  const destination = lines
+    ? new Writable({
+        write(chunk: Buffer, _encoding, done) {
+          lines.push(chunk.toString());
+          done();
+        },
+      })
+    : undefined;
+  const { app, admin } = await buildInstances(config, createLogger(config, destination));
+  t?.after(async () => {
+    await app.close();
+    await admin.close();
+  });
+  if (opts.warm !== false) await app.warmUp();
+  return { app, admin, config };
+}
+
+/** A fresh database seeded with a few members, articles and participations; closed after the file. */
+export async function seededDatabase(
+  counts = { members: 20, articles: 10, participations: 40 },
+): Promise<TestDatabase> {
+  const db = await createTestDatabase();
+  await db.seed(counts);
+  return db;
+}
+
+export interface Tokens {
+  accessToken: string;
+  refreshToken: string;
+  tokenType: 'Bearer';
+  expiresIn: number;
+}
+
+/** Signs in seeded member `id` (email member{id}@example.com, password password{id}). */
+export async function signIn(app: FastifyInstance, id: number): Promise<Tokens> {
+  const res = await app.inject({ method: 'POST', url: '/auth/sign-in', payload: seededMember(id) });
+  if (res.statusCode !== 200) throw new Error(`sign-in of member ${id} failed: ${res.statusCode} ${res.body}`);
+  return res.json<Tokens>();
+}
+
+export const bearer = (token: string) => ({ authorization: `Bearer ${token}` });
+
+export interface ErrorBody {
+  statusCode: number;
+  code: string;
+  error: string;
+  message: string;
+}
+
+/** Asserts the response carries the one error shape with its own status, and returns the body. */
+export function errorBody(res: LightMyRequestResponse): ErrorBody {
+  const body = res.json<ErrorBody>();
+  assert.deepEqual(Object.keys(body).sort(), ['code', 'error', 'message', 'statusCode']);
+  assert.equal(body.statusCode, res.statusCode);
+  return body;
+}
+
+/** Polls `check` until it returns true or `timeoutMs` passes (then throws with `what`). */
+export async function waitFor(what: string, check: () => boolean | Promise<boolean>, timeoutMs = 5_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 25));
+  }
+}

@@ -1,0 +1,164 @@
+// Bounded waiting: acquire timeout, queue limit, and close() with work in flight.
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import pino from 'pino';
+import { connectionOptions } from '@mokakbab/config';
+import { createTestDatabase, type TestDatabase } from '@mokakbab/db';
+import { DbPool, PoolUnavailableError, type PoolOptions } from '../src/db/index.js';
+
+function makePool(url: URL, overrides: Partial<PoolOptions> = {}): DbPool {
+  return new DbPool({
+    connection: connectionOptions(url),
+    size: 2,
+    warmConcurrency: 2,
+    connectTimeoutMs: 1_500,
+    acquireTimeoutMs: 2_000,
+    queueLimit: 100,
+    maxLifetimeMs: 60_000,
+    lifetimeJitterMs: 5_000,
+    warmTimeoutMs: 10_000,
+    logger: pino({ level: 'silent' }),
+    ...overrides,
+  });
+}
+
+async function until(what: string, check: () => boolean | Promise<boolean>, timeoutMs = 5_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > deadline) assert.fail(`timed out waiting until ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
+
+function isUnavailable(code: PoolUnavailableError['code']) {
+  return (err: unknown): boolean => {
+    assert.ok(err instanceof PoolUnavailableError, `expected PoolUnavailableError, got ${String(err)}`);
+    assert.equal(err.code, code);
+    assert.ok(Number.isInteger(err.retryAfterS) && err.retryAfterS >= 1);
+    return true;
+  };
+}
+
+describe('acquire with every connection busy', () => {
+  let db: TestDatabase;
+  before(async () => {
+    db = await createTestDatabase();
+  });
+  after(() => db.close());
+
+  test('a third acquire times out (ACQUIRE_TIMEOUT) before the sleeps end, and leaves the queue', async (t) => {
+    const pool = makePool(db.url, { acquireTimeoutMs: 300 });
+    t.after(() => pool.close());
+    await pool.warm();
+
+    let sleepsDone = false;
+    const sleeps = Promise.all([pool.query('SELECT SLEEP(2)'), pool.query('SELECT SLEEP(2)')]).then(() => {
+      sleepsDone = true;
+    });
+    const third = pool.query('SELECT 1');
+    assert.equal(pool.stats().queued, 1);
+    await assert.rejects(third, isUnavailable('ACQUIRE_TIMEOUT'));
+    assert.equal(sleepsDone, false, 'it failed while both connections were still busy');
+    assert.equal(pool.stats().queued, 0, 'the timed-out waiter left the queue');
+    assert.equal(pool.stats().busy, 2);
+
+    await sleeps;
+    const stats = pool.stats();
+    assert.equal(stats.idle, 2, 'both connections came back; none went to the dead waiter');
+    assert.equal(stats.busy, 0);
+    assert.deepEqual(await pool.query('SELECT 1 AS ok'), [{ ok: 1 }]);
+  });
+
+  test('a waiter gets the connection released before its timeout', async (t) => {
+    const pool = makePool(db.url, { size: 1, acquireTimeoutMs: 5_000 });
+    t.after(() => pool.close());
+    await pool.warm();
+    const sleep = pool.query('SELECT SLEEP(0.2)');
+    const waiting = pool.query<Array<{ n: number }>>('SELECT 2 AS n');
+    assert.equal(pool.stats().queued, 1);
+    await sleep;
+    assert.deepEqual(await waiting, [{ n: 2 }]);
+    assert.equal(pool.stats().total, 1);
+  });
+
+  test('queueLimit 0: an acquire with nothing idle gets QUEUE_FULL at once', async (t) => {
+    const pool = makePool(db.url, { size: 1, queueLimit: 0 });
+    t.after(() => pool.close());
+    await pool.warm();
+    let sleepDone = false;
+    const sleep = pool.query('SELECT SLEEP(1)').then(() => {
+      sleepDone = true;
+    });
+    await assert.rejects(pool.query('SELECT 1'), isUnavailable('QUEUE_FULL'));
+    assert.equal(sleepDone, false);
+    assert.equal(pool.stats().queued, 0);
+    await sleep;
+  });
+
+  test('a statement error does not cost the connection', async (t) => {
+    const pool = makePool(db.url, { size: 1 });
+    t.after(() => pool.close());
+    await pool.warm();
+    await assert.rejects(pool.query('SELECT * FROM no_such_table'), { code: 'ER_NO_SUCH_TABLE' });
+    await assert.rejects(pool.read('SELECT * FROM no_such_table'), { code: 'ER_NO_SUCH_TABLE' });
+    const stats = pool.stats();
+    assert.equal(stats.total, 1);
+    assert.equal(stats.replaced, 0);
+  });
+
+  test('transaction commits on success and rolls back when fn throws', async (t) => {
+    const pool = makePool(db.url);
+    t.after(() => pool.close());
+    const name = `tx-${process.pid}`;
+    await pool.transaction(async (tx) => {
+      await tx.query('INSERT INTO category (name) VALUES (?)', [name]);
+    });
+    await assert.rejects(
+      pool.transaction(async (tx) => {
+        await tx.query('INSERT INTO category (name) VALUES (?)', [`${name}-rolled-back`]);
+        throw new Error('changed my mind');
+      }),
+      /changed my mind/,
+    );
+    const rows = await pool.query<Array<{ name: string }>>('SELECT name FROM category WHERE name LIKE ?', [`${name}%`]);
+    assert.deepEqual(
+      rows.map((r) => r.name),
+      [name],
+    );
+    assert.equal(pool.stats().total, 2);
+    assert.equal(pool.stats().busy, 0);
+  });
+});
+
+describe('close()', () => {
+  let db: TestDatabase;
+  before(async () => {
+    db = await createTestDatabase();
+  });
+  after(() => db.close());
+
+  test('lets in-flight queries finish, rejects queued and new acquires, then ends every connection', async () => {
+    const pool = makePool(db.url, { size: 2 });
+    await pool.warm();
+    assert.equal(await db.serverConnections(), 2);
+
+    const inFlight = [
+      pool.query<Array<{ done: number }>>('SELECT SLEEP(0.5) AS done'),
+      pool.query<Array<{ done: number }>>('SELECT SLEEP(0.5) AS done'),
+    ];
+    const queued = pool.query('SELECT 1');
+    let closed = false;
+    const closing = pool.close().then(() => {
+      closed = true;
+    });
+
+    await assert.rejects(queued, isUnavailable('POOL_CLOSED'));
+    await assert.rejects(pool.query('SELECT 1'), isUnavailable('POOL_CLOSED'));
+    assert.equal(closed, false, 'close waits for the connections in use');
+    assert.deepEqual(await Promise.all(inFlight), [[{ done: 0 }], [{ done: 0 }]]);
+    await closing;
+    assert.equal(pool.stats().total, 0);
+    await assert.rejects(pool.warm(), { name: 'PoolWarmError', code: 'POOL_CLOSED' });
+    await until('the server has no pool connection left', async () => (await db.serverConnections()) === 0);
+  });
+});

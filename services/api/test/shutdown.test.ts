@@ -1,0 +1,70 @@
+import assert from 'node:assert/strict';
+import { after, before, test } from 'node:test';
+import { loadApiConfig } from '@mokakbab/config';
+import type { TestDatabase } from '@mokakbab/db';
+import { PoolUnavailableError } from '../src/db/index.js';
+import { createLogger } from '../src/server-options.js';
+import { shutdown } from '../src/shutdown.js';
+import { buildInstances, listen } from '../src/start.js';
+import { seededDatabase, testEnv, waitFor } from './helper.js';
+
+let db: TestDatabase;
+
+before(async () => {
+  db = await seededDatabase({ members: 3, articles: 3, participations: 3 });
+});
+
+after(async () => {
+  await db?.close();
+});
+
+test('shutdown: ready turns 503 at once, serving goes on, in-flight requests finish, then the pool is closed', async () => {
+  const config = loadApiConfig(
+    testEnv(db, {
+      HOST: '127.0.0.1',
+      PORT: '0',
+      ADMIN_PORT: '0',
+      DB_POOL_SIZE: '1',
+      DB_ACQUIRE_TIMEOUT_MS: '5000',
+      SHUTDOWN_DELAY_MS: '300',
+    }),
+  );
+  const instances = await buildInstances(config, createLogger(config));
+  const { app, admin } = instances;
+  await app.warmUp();
+  const { port, adminPort } = await listen(instances, config);
+  const base = `http://127.0.0.1:${port}`;
+
+  // Hold the only connection so the next request is in flight (waiting for it) when shutdown starts.
+  const hold = app.db.query('SELECT SLEEP(1)');
+  await waitFor('the connection to be busy', () => app.db.stats().busy === 1);
+  const inFlight = fetch(`${base}/articles`);
+  await waitFor('the request to queue for a connection', () => app.db.stats().queued === 1);
+
+  const closing = shutdown(app, admin, { delayMs: config.shutdownDelayMs });
+
+  const ready = await fetch(`${base}/health/ready`);
+  assert.equal(ready.status, 503);
+  assert.deepEqual(await ready.json(), { status: 'shutting-down' });
+  assert.equal(ready.headers.get('connection'), 'close');
+  const live = await fetch(`${base}/health/live`);
+  assert.equal(live.status, 200, 'still serving during the delay');
+  const pool = await fetch(`http://127.0.0.1:${adminPort}/pool`);
+  assert.equal(pool.status, 200);
+  await pool.body?.cancel();
+
+  const response = await inFlight;
+  assert.equal(response.status, 200);
+  assert.equal(((await response.json()) as { items: unknown[] }).items.length, 3);
+  await hold;
+  await closing;
+
+  assert.equal(app.db.stats().total, 0);
+  await assert.rejects(app.db.query('SELECT 1'), (err: unknown) => {
+    assert.ok(err instanceof PoolUnavailableError);
+    assert.equal(err.code, 'POOL_CLOSED');
+    return true;
+  });
+  await assert.rejects(fetch(`${base}/health/live`), 'the public port no longer accepts');
+  await assert.rejects(fetch(`http://127.0.0.1:${adminPort}/pool`), 'the admin port is closed');
+});

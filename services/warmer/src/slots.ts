@@ -1,0 +1,199 @@
+// Fleet warm slots: at most K APIs warm at once across the whole fleet, coordinated through the
+// database itself with GET_LOCK('<prefix>.<i>', 0) on K names. A session's named locks vanish
+// when it dies, so a crashed warmer never keeps a slot.
+//
+// Connection budget: the pool plan reserves WARM_SLOTS (K) connections for warmers. A warmer keeps
+// its one connection open only while it holds a slot, or for the few milliseconds of one try over
+// the K names; between tries it closes it. So at most K warmers hold a connection for any length
+// of time (one per held lock) and an idle or waiting warmer holds none.
+import mysql from 'mysql2/promise';
+import { connectionOptions } from '@mokakbab/config';
+import { backoffMs, errorMessage, sleep } from './backoff.js';
+
+export interface SlotLease {
+  readonly index: number;
+  readonly name: string;
+  /** Time spent waiting for a free slot (DB retries included). */
+  readonly waitMs: number;
+  release(): Promise<void>;
+}
+
+export interface FleetSlotsOptions {
+  databaseUrl: URL;
+  slots: number;
+  prefix: string;
+  /** Bounds the connect and each lock query. */
+  queryTimeoutMs?: number;
+  backoff?: { initialMs: number; maxMs: number };
+}
+
+/** Called before each wait with why no slot was taken. */
+export type SlotWaitListener = (reason: string, kind: 'busy' | 'database') => void;
+
+export interface SlotsStatus {
+  slots: number;
+  prefix: string;
+  held: number[];
+  connected: boolean;
+  lastError: string | null;
+}
+
+export class FleetSlots {
+  readonly #opts: Required<FleetSlotsOptions>;
+  #conn: mysql.Connection | undefined;
+  #connecting: Promise<mysql.Connection> | undefined;
+  /** index -> lease token. Also reserves an index before its GET_LOCK: the same session may take
+   * one name twice (locks are re-entrant), so two local targets must never try the same name. */
+  readonly #held = new Map<number, symbol>();
+  #trying = 0;
+  #lastError: string | null = null;
+
+  constructor(opts: FleetSlotsOptions) {
+    this.#opts = {
+      queryTimeoutMs: 5_000,
+      backoff: { initialMs: 100, maxMs: 2_000 },
+      ...opts,
+    };
+  }
+
+  status(): SlotsStatus {
+    return {
+      slots: this.#opts.slots,
+      prefix: this.#opts.prefix,
+      held: [...this.#held.keys()].sort((a, b) => a - b),
+      connected: this.#conn !== undefined,
+      lastError: this.#lastError,
+    };
+  }
+
+  /** Waits for any free slot; undefined when `signal` aborts first. */
+  async acquire(signal: AbortSignal, onWait?: SlotWaitListener): Promise<SlotLease | undefined> {
+    const startedAt = performance.now();
+    for (let attempt = 0; !signal.aborted; attempt++) {
+      try {
+        const index = await this.#tryOnce();
+        if (index !== undefined) {
+          this.#lastError = null;
+          return this.#lease(index, performance.now() - startedAt);
+        }
+        onWait?.(`all ${this.#opts.slots} warm slots are taken`, 'busy');
+      } catch (err) {
+        this.#lastError = `slot database unreachable: ${errorMessage(err)}`;
+        onWait?.(this.#lastError, 'database');
+      }
+      if (!(await sleep(backoffMs(attempt, this.#opts.backoff), signal))) break;
+    }
+    return undefined;
+  }
+
+  /** Ends the connection; the server frees every lock it held. */
+  async close(): Promise<void> {
+    this.#held.clear();
+    await this.#endConnection();
+  }
+
+  async #tryOnce(): Promise<number | undefined> {
+    this.#trying++;
+    try {
+      const conn = await this.#connect();
+      for (let i = 0; i < this.#opts.slots; i++) {
+        if (this.#held.has(i)) continue;
+        const token = Symbol(`slot ${i}`);
+        this.#held.set(i, token);
+        let got = false;
+        try {
+          const [rows] = await conn.query<mysql.RowDataPacket[]>({
+            sql: 'SELECT GET_LOCK(?, 0) AS got',
+            values: [this.#name(i)],
+            timeout: this.#opts.queryTimeoutMs,
+          });
+          got = rows[0]?.got === 1;
+        } finally {
+          if (!got && this.#held.get(i) === token) this.#held.delete(i);
+        }
+        if (got) return i;
+      }
+      return undefined;
+    } finally {
+      this.#trying--;
+      this.#closeWhenIdle();
+    }
+  }
+
+  #lease(index: number, waitMs: number): SlotLease {
+    const token = this.#held.get(index);
+    let released = false;
+    return {
+      index,
+      name: this.#name(index),
+      waitMs,
+      release: async () => {
+        if (released) return;
+        released = true;
+        if (this.#held.get(index) !== token) return; // lost with its connection
+        const conn = this.#conn;
+        try {
+          if (conn) {
+            await conn.query({
+              sql: 'SELECT RELEASE_LOCK(?)',
+              values: [this.#name(index)],
+              timeout: this.#opts.queryTimeoutMs,
+            });
+          }
+        } catch (err) {
+          // The lock dies with the session: dropping the connection frees it for sure.
+          this.#lastError = `slot release failed: ${errorMessage(err)}`;
+          this.#dropConnection(conn);
+        } finally {
+          if (this.#held.get(index) === token) this.#held.delete(index);
+          this.#closeWhenIdle();
+        }
+      },
+    };
+  }
+
+  #name(index: number): string {
+    return `${this.#opts.prefix}.${index}`;
+  }
+
+  #connect(): Promise<mysql.Connection> {
+    if (this.#conn) return Promise.resolve(this.#conn);
+    this.#connecting ??= mysql
+      .createConnection({ ...connectionOptions(this.#opts.databaseUrl), connectTimeout: this.#opts.queryTimeoutMs })
+      .then((conn) => {
+        conn.on('error', (err: Error) => {
+          this.#lastError = `slot connection lost: ${errorMessage(err)}`;
+          this.#dropConnection(conn);
+        });
+        this.#conn = conn;
+        return conn;
+      })
+      .finally(() => {
+        this.#connecting = undefined;
+      });
+    return this.#connecting;
+  }
+
+  /** A dead session has lost its locks: forget them so they are neither released nor reported. */
+  #dropConnection(conn: mysql.Connection | undefined): void {
+    if (!conn || this.#conn !== conn) return;
+    this.#conn = undefined;
+    this.#held.clear();
+    conn.destroy();
+  }
+
+  #closeWhenIdle(): void {
+    if (this.#held.size === 0 && this.#trying === 0) void this.#endConnection();
+  }
+
+  async #endConnection(): Promise<void> {
+    const conn = this.#conn;
+    this.#conn = undefined;
+    if (!conn) return;
+    try {
+      await conn.end();
+    } catch {
+      conn.destroy();
+    }
+  }
+}

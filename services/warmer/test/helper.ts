@@ -1,0 +1,48 @@
+// Builds a Warmer with its HTTP port on 127.0.0.1:0 from an env, for tests; `close` stops both.
+import type { AddressInfo } from 'node:net';
+import pino from 'pino';
+import { loadWarmerConfig } from '@mokakbab/config';
+import { createHttpServer, listen, loadReplay, Warmer } from '../src/index.js';
+
+export interface TestWarmer {
+  warmer: Warmer;
+  url: string;
+  close(): Promise<void>;
+}
+
+export async function startTestWarmer(env: Record<string, string>): Promise<TestWarmer> {
+  const config = loadWarmerConfig({ WARMER_HOST: '127.0.0.1', WARMER_PORT: '0', ...env });
+  const warmer = new Warmer(config, { log: pino({ level: 'silent' }), replay: loadReplay(config) });
+  const server = createHttpServer(warmer);
+  const address: AddressInfo = await listen(server, config.warmerHost, config.warmerPort);
+  warmer.start();
+  return {
+    warmer,
+    url: `http://127.0.0.1:${address.port}`,
+    async close() {
+      server.closeAllConnections();
+      await Promise.all([new Promise((resolve) => server.close(resolve)), warmer.stop()]);
+    },
+  };
+}
+
+/** Polls `check` until it returns a value other than undefined, or fails after `timeoutMs`. */
+export async function waitFor<T>(what: string, check: () => Promise<T | undefined>, timeoutMs = 10_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let last: unknown;
+  while (Date.now() < deadline) {
+    try {
+      const value = await check();
+      if (value !== undefined) return value;
+    } catch (err) {
+      last = err;
+    }
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${last ? `: ${String(last)}` : ''}`);
+}
+
+export async function getJson(url: string): Promise<{ status: number; body: Record<string, unknown> }> {
+  const res = await fetch(url, { signal: AbortSignal.timeout(5_000) });
+  return { status: res.status, body: (await res.json()) as Record<string, unknown> };
+}

@@ -1,0 +1,319 @@
+// Static checks of infra/: every env name is one @mokakbab/config knows, the pool plan written in the
+// manifests agrees with the replicas, autoscaler and surge they declare and fits the server's
+// max_connections, and probes and grace periods match the API's contract. No Docker needed;
+// the Kubernetes cases need kubectl (for `kubectl kustomize`) and skip without it.
+import assert from 'node:assert/strict';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { describe, test } from 'node:test';
+import { parse, parseAllDocuments } from 'yaml';
+import {
+  apiVars,
+  checkTiming,
+  formatSurge,
+  loadApiConfig,
+  loadWarmerConfig,
+  planApiPool,
+  warmerConfigVars,
+  type Env,
+} from '@mokakbab/config';
+
+const ROOT = fileURLToPath(new URL('../', import.meta.url));
+const at = (path: string) => `${ROOT}${path}`;
+
+const KNOWN_NAMES = new Set([...Object.values(apiVars), ...Object.values(warmerConfigVars)].map((spec) => spec.name));
+// Paths the API and the warmer serve (the HTTP contract); probes may only use these.
+const API_HEALTH_PATHS = new Set(['/health/live', '/health/ready']);
+const WARMER_PATHS = new Set(['/ready', '/live']);
+// Stand-ins for values a cluster keeps in a Secret the repository does not hold.
+const SECRET_PLACEHOLDERS: Env = {
+  DATABASE_URL: 'mysql://user:password@db.example.com:3306/mokakbab',
+  JWT_SECRET: 'x'.repeat(32),
+};
+
+/** The [mysqld] settings of infra/mysql/my.cnf, keys normalised to underscores. */
+function readMyCnf(): Map<string, string> {
+  const settings = new Map<string, string>();
+  let section = '';
+  for (const raw of readFileSync(at('infra/mysql/my.cnf'), 'utf8').split('\n')) {
+    const line = raw.replace(/#.*/, '').trim();
+    const header = /^\[(.+)\]$/.exec(line);
+    if (header) section = header[1]!;
+    else if (section === 'mysqld' && line) {
+      const [key, value = 'ON'] = line.split('=').map((s) => s.trim());
+      settings.set(key!.replaceAll('-', '_'), value);
+    }
+  }
+  return settings;
+}
+
+const myCnf = readMyCnf();
+const serverLimits = {
+  maxConnections: Number(myCnf.get('max_connections')),
+  waitTimeoutS: Number(myCnf.get('wait_timeout')),
+  version: '8.4',
+};
+
+function assertKnownNames(names: Iterable<string>, where: string): void {
+  const unknown = [...names].filter((name) => !KNOWN_NAMES.has(name));
+  assert.deepEqual(unknown, [], `${where} sets variables @mokakbab/config does not know`);
+}
+
+/** The server the plan must fit: the size the environment states, else the one my.cnf configures. */
+function serverFor(env: Env) {
+  const stated = env.DB_MAX_CONNECTIONS;
+  return stated && stated !== 'auto' ? { ...serverLimits, maxConnections: Number(stated) } : serverLimits;
+}
+
+/** Validates the env as the API does at start and checks its plan against the server. */
+function assertPlanFits(env: Env, where: string) {
+  const config = loadApiConfig({ ...SECRET_PLACEHOLDERS, ...env });
+  const decision = planApiPool(config, serverFor(env));
+  assert.deepEqual(decision.problems, [], `${where}: the plan or the lifetime does not fit the server`);
+  assert.ok(decision.size >= 1, `${where}: ${decision.size} connections per instance`);
+  assert.deepEqual(decision.warnings, [], `${where}: the plan leaves no room`);
+  return config;
+}
+
+function assertGraceCoversShutdown(graceS: number, env: Env, where: string): void {
+  const config = loadApiConfig({ ...SECRET_PLACEHOLDERS, ...env });
+  const neededS = (config.shutdownDelayMs + config.shutdownTimeoutMs) / 1000;
+  assert.ok(
+    graceS > neededS,
+    `${where}: grace ${graceS} s must exceed SHUTDOWN_DELAY_MS + SHUTDOWN_TIMEOUT_MS = ${neededS} s`,
+  );
+}
+
+describe('infra/mysql/my.cnf', () => {
+  test('states the limits the pool plan and the lifetime rule depend on', () => {
+    assert.ok(serverLimits.maxConnections > 0, 'max_connections is set');
+    assert.ok(serverLimits.waitTimeoutS > 0, 'wait_timeout is set');
+    assert.equal(myCnf.get('skip_name_resolve'), 'ON');
+    assert.ok(Number(myCnf.get('back_log')) >= serverLimits.maxConnections, 'back_log holds a full connect burst');
+  });
+
+  test('the default DB_MAX_LIFETIME_MS fits wait_timeout with the margin', () => {
+    const config = loadApiConfig(SECRET_PLACEHOLDERS);
+    const rules = checkTiming({ ...config, waitTimeoutS: serverLimits.waitTimeoutS });
+    assert.deepEqual(rules, [], 'the defaults in variables.ts fit my.cnf');
+  });
+});
+
+interface ComposeService {
+  build?: { target?: string };
+  image?: string;
+  environment?: Record<string, string | number | boolean | null>;
+  deploy?: { replicas?: number };
+  ports?: (string | { target?: number })[];
+  healthcheck?: { test?: string[] | string };
+  depends_on?: Record<string, { condition?: string }>;
+  stop_grace_period?: string;
+  profiles?: string[];
+}
+
+describe('infra/compose/compose.yaml', () => {
+  const compose = parse(readFileSync(at('infra/compose/compose.yaml'), 'utf8'), { merge: true }) as {
+    services: Record<string, ComposeService>;
+  };
+  const services = compose.services;
+  const envOf = (name: string): Env =>
+    Object.fromEntries(Object.entries(services[name]?.environment ?? {}).map(([k, v]) => [k, String(v)]));
+  // Our images (built from infra/docker/Dockerfile); mysql and k6 read their own variables.
+  const ours = Object.entries(services).filter(([, s]) => s.image?.startsWith('mokakbab/'));
+
+  test('every variable of our services is known to @mokakbab/config', () => {
+    assert.ok(ours.length >= 4, 'api, warmer, migrate and seed are ours');
+    for (const [name, service] of ours) assertKnownNames(Object.keys(service.environment ?? {}), `compose ${name}`);
+  });
+
+  test('the pool plan agrees with deploy.replicas and fits max_connections', () => {
+    const api = envOf('api');
+    const config = assertPlanFits(api, 'compose api');
+    assert.equal(config.replicas, services.api?.deploy?.replicas, 'DB_REPLICAS = deploy.replicas');
+    assert.equal(config.maxReplicas, undefined, 'Compose has no autoscaler');
+    assert.equal(formatSurge(config.maxSurge), '0', 'Compose does not surge');
+    const warmer = loadWarmerConfig({ ...SECRET_PLACEHOLDERS, ...envOf('warmer') });
+    assert.equal(warmer.warmSlots, config.warmSlots, 'the warmer uses the slots the plan counts');
+    assert.equal(warmer.mode, 'fleet');
+    assert.equal(warmer.fleetHost, 'api');
+  });
+
+  test('the admin port listens on the network but is never published', () => {
+    assert.equal(envOf('api').ADMIN_HOST, '0.0.0.0');
+    const adminPort = String(loadApiConfig({ ...SECRET_PLACEHOLDERS, ...envOf('api') }).adminPort);
+    for (const port of services.api?.ports ?? []) {
+      const target = typeof port === 'string' ? port.split(':').at(-1) : String(port.target);
+      assert.notEqual(target, adminPort, `api publishes its admin port: ${JSON.stringify(port)}`);
+    }
+  });
+
+  test('k6 waits for a healthy warmer whose healthcheck asks /ready', () => {
+    assert.equal(services.k6?.depends_on?.warmer?.condition, 'service_healthy');
+    assert.ok(services.k6?.profiles?.includes('load'));
+    const check = [services.warmer?.healthcheck?.test ?? []].flat().join(' ');
+    assert.match(check, /\/ready'/);
+  });
+
+  test('stop_grace_period covers the shutdown delay and drain', () => {
+    const grace = /^(\d+)s$/.exec(services.api?.stop_grace_period ?? '');
+    assert.ok(grace, 'api sets stop_grace_period in seconds');
+    assertGraceCoversShutdown(Number(grace[1]), envOf('api'), 'compose api');
+  });
+});
+
+interface Probe {
+  httpGet?: { path: string; port: string | number };
+}
+interface Container {
+  name: string;
+  image: string;
+  restartPolicy?: string;
+  ports?: { name?: string; containerPort: number }[];
+  env?: { name: string; value?: string; valueFrom?: { secretKeyRef?: { name: string; key: string } } }[];
+  envFrom?: { configMapRef?: { name: string }; secretRef?: { name: string } }[];
+  startupProbe?: Probe;
+  readinessProbe?: Probe;
+  livenessProbe?: Probe;
+}
+interface PodSpec {
+  terminationGracePeriodSeconds?: number;
+  initContainers?: Container[];
+  containers: Container[];
+}
+interface Resource {
+  kind: string;
+  metadata: { name: string };
+  data?: Record<string, string>;
+  spec?: {
+    replicas?: number;
+    minReplicas?: number;
+    maxReplicas?: number;
+    strategy?: { rollingUpdate?: { maxSurge?: string | number } };
+    template?: { spec: PodSpec };
+  };
+}
+
+const hasKubectl = spawnSync('kubectl', ['version', '--client'], { stdio: 'ignore' }).status === 0;
+
+function kustomize(overlay: string): Resource[] {
+  const out = execFileSync('kubectl', ['kustomize', at(`infra/k8s/overlays/${overlay}`)], {
+    encoding: 'utf8',
+    maxBuffer: 16 * 1024 * 1024,
+  });
+  return parseAllDocuments(out).map((doc) => doc.toJS() as Resource);
+}
+
+/** The environment a container sees: envFrom ConfigMaps and Secrets of the overlay, then env. */
+function containerEnv(container: Container, resources: Resource[]): Env {
+  const env: Record<string, string> = {};
+  const find = (kind: string, name: string) => resources.find((r) => r.kind === kind && r.metadata.name === name);
+  for (const source of container.envFrom ?? []) {
+    const ref = source.configMapRef ?? source.secretRef;
+    const found = find(source.configMapRef ? 'ConfigMap' : 'Secret', ref!.name);
+    // A Secret created outside the overlay (prod) holds only DATABASE_URL and JWT_SECRET.
+    const data = found?.data ?? (source.secretRef ? SECRET_PLACEHOLDERS : undefined);
+    assert.ok(data, `${container.name}: envFrom ${ref!.name} is not in the overlay`);
+    for (const [key, value] of Object.entries(data)) {
+      env[key] = found?.kind === 'Secret' ? Buffer.from(String(value), 'base64').toString('utf8') : String(value);
+    }
+  }
+  for (const entry of container.env ?? []) env[entry.name] = entry.value ?? SECRET_PLACEHOLDERS[entry.name] ?? '';
+  return env;
+}
+
+function portNumber(container: Container, port: string | number): number | undefined {
+  return typeof port === 'number' ? port : container.ports?.find((p) => p.name === port)?.containerPort;
+}
+
+for (const overlay of ['dev', 'prod'] as const) {
+  describe(`infra/k8s/overlays/${overlay}`, { skip: hasKubectl ? false : 'kubectl is not installed' }, () => {
+    const resources = hasKubectl ? kustomize(overlay) : [];
+    const one = (kind: string) => {
+      const found = resources.filter((r) => r.kind === kind);
+      assert.equal(found.length, 1, `one ${kind}`);
+      return found[0]!;
+    };
+    const deployment = () => one('Deployment');
+    const pod = () => deployment().spec!.template!.spec;
+    const container = (name: string) => {
+      const all = [...(pod().initContainers ?? []), ...pod().containers];
+      const found = all.find((c) => c.name === name);
+      assert.ok(found, `container ${name}`);
+      return found;
+    };
+
+    test('every variable of our containers is known to @mokakbab/config', () => {
+      const ours = resources
+        .flatMap((r) =>
+          r.spec?.template ? [...(r.spec.template.spec.initContainers ?? []), ...r.spec.template.spec.containers] : [],
+        )
+        .filter((c) => c.image.includes('mokakbab/'));
+      assert.ok(ours.length >= 3, 'api, warmer and migrate');
+      for (const c of ours) assertKnownNames(Object.keys(containerEnv(c, resources)), `${overlay} ${c.name}`);
+    });
+
+    test('the pool plan agrees with replicas, HPA and surge and fits the server', () => {
+      const api = containerEnv(container('api'), resources);
+      if (overlay === 'prod') assert.match(api.DB_MAX_CONNECTIONS ?? '', /^\d+$/, 'prod states its server size');
+      const config = assertPlanFits(api, `${overlay} api`);
+      const hpa = one('HorizontalPodAutoscaler');
+      assert.equal(config.replicas, deployment().spec!.replicas, 'DB_REPLICAS = Deployment replicas');
+      assert.equal(config.replicas, hpa.spec!.minReplicas, 'DB_REPLICAS = HPA minReplicas');
+      assert.equal(config.maxReplicas, hpa.spec!.maxReplicas, 'DB_MAX_REPLICAS = HPA maxReplicas');
+      const maxSurge = String(deployment().spec!.strategy?.rollingUpdate?.maxSurge);
+      assert.equal(formatSurge(config.maxSurge), maxSurge, 'DB_MAX_SURGE = strategy.rollingUpdate.maxSurge');
+      const warmer = loadWarmerConfig(containerEnv(container('warmer'), resources));
+      assert.equal(warmer.warmSlots, config.warmSlots, 'the warmers use the slots the plan counts');
+      assert.equal(warmer.mode, 'sidecar');
+      assert.equal(config.warmOnBoot, false, 'the sidecar decides when to warm');
+      assert.equal(warmer.target?.port, String(config.adminPort), "the warmer targets the API's admin port");
+      assert.equal(config.adminHost, '127.0.0.1', 'the admin port stays inside the pod');
+    });
+
+    test('the warmer is a native sidecar without a startupProbe', () => {
+      const warmer = pod().initContainers?.find((c) => c.name === 'warmer');
+      assert.ok(warmer, 'the warmer is an initContainer');
+      assert.equal(warmer.restartPolicy, 'Always');
+      assert.equal(warmer.startupProbe, undefined, 'a warmer startupProbe would hold the API back from starting');
+      assert.ok(WARMER_PATHS.has(warmer.readinessProbe?.httpGet?.path ?? ''), 'readiness on /ready');
+      const env = loadWarmerConfig(containerEnv(warmer, resources));
+      assert.equal(portNumber(warmer, warmer.readinessProbe!.httpGet!.port), env.warmerPort);
+      const replay = JSON.parse(env.replay ?? '[]') as { path: string }[];
+      for (const request of replay) assert.match(request.path, /^\//);
+    });
+
+    test("the API's probes use its health paths; only liveness gates start-up", () => {
+      const api = container('api');
+      const config = loadApiConfig({ ...SECRET_PLACEHOLDERS, ...containerEnv(api, resources) });
+      assert.equal(api.startupProbe?.httpGet?.path, '/health/live');
+      assert.equal(api.readinessProbe?.httpGet?.path, '/health/ready');
+      assert.equal(api.livenessProbe?.httpGet?.path, '/health/live');
+      for (const probe of [api.startupProbe, api.readinessProbe, api.livenessProbe]) {
+        assert.ok(API_HEALTH_PATHS.has(probe!.httpGet!.path));
+        assert.equal(portNumber(api, probe!.httpGet!.port), config.port, 'probes hit the public port');
+      }
+    });
+
+    test('terminationGracePeriodSeconds covers the shutdown delay and drain', () => {
+      const grace = pod().terminationGracePeriodSeconds;
+      assert.ok(grace !== undefined, 'set explicitly');
+      assertGraceCoversShutdown(grace, containerEnv(container('api'), resources), overlay);
+    });
+
+    test('a PodDisruptionBudget and a migrate Job ship with the API', () => {
+      one('PodDisruptionBudget');
+      const job = one('Job');
+      const migrate = job.spec!.template!.spec.containers[0]!;
+      assert.ok(containerEnv(migrate, resources).DATABASE_URL, 'the Job reads DATABASE_URL');
+    });
+
+    if (overlay === 'dev') {
+      test('the in-cluster MySQL is configured by infra/mysql/my.cnf', () => {
+        const config = resources.find((r) => r.kind === 'ConfigMap' && r.metadata.name.startsWith('mysql-config'));
+        assert.equal(config?.data?.['my.cnf'], readFileSync(at('infra/mysql/my.cnf'), 'utf8'));
+        one('StatefulSet');
+      });
+    }
+  });
+}
