@@ -75,8 +75,10 @@ function flavorOf(binary: string): 'mariadb' | 'mysql' {
   return /mariadb/i.test(`${out.stdout}${out.stderr}`) ? 'mariadb' : 'mysql';
 }
 
-function initialise(binary: string, flavor: 'mariadb' | 'mysql', dataDir: string): void {
+// Each server gets its own tmpdir: concurrent bootstraps sharing /tmp can collide on temp table names.
+function initialise(binary: string, flavor: 'mariadb' | 'mysql', dataDir: string, tmpDir: string): void {
   mkdirSync(dataDir, { recursive: true });
+  mkdirSync(tmpDir, { recursive: true });
   const asRoot = process.getuid?.() === 0 ? ['--user=root'] : [];
   const result =
     flavor === 'mariadb'
@@ -88,13 +90,18 @@ function initialise(binary: string, flavor: 'mariadb' | 'mysql', dataDir: string
             '--auth-root-authentication-method=normal',
             '--skip-test-db',
             '--skip-name-resolve',
+            `--tmpdir=${tmpDir}`,
             ...asRoot,
           ],
           { encoding: 'utf8' },
         )
-      : spawnSync(binary, ['--no-defaults', '--initialize-insecure', `--datadir=${dataDir}`, ...asRoot], {
-          encoding: 'utf8',
-        });
+      : spawnSync(
+          binary,
+          ['--no-defaults', '--initialize-insecure', `--datadir=${dataDir}`, `--tmpdir=${tmpDir}`, ...asRoot],
+          {
+            encoding: 'utf8',
+          },
+        );
   if (result.status !== 0) {
     throw new Error(`initialising ${dataDir} failed (exit ${result.status}):\n${result.stderr || result.stdout}`);
   }
@@ -169,7 +176,9 @@ export async function startMysqlServer(opts: StartServerOptions = {}): Promise<M
   const baseDir = opts.dataDir ?? mkdtempSync(join(tmpdir(), 'mokakbab-db-'));
   if (temporary) temporaryDirs.add(baseDir);
   const dataDir = join(baseDir, 'data');
-  if (!existsSync(join(dataDir, 'mysql'))) initialise(binary, flavor, dataDir);
+  const tmpDir = join(baseDir, 'tmp');
+  if (!existsSync(join(dataDir, 'mysql'))) initialise(binary, flavor, dataDir, tmpDir);
+  mkdirSync(tmpDir, { recursive: true });
   const port = opts.port ?? (await freePort());
   const logFile = join(baseDir, 'server.log');
   const args = [
@@ -180,6 +189,7 @@ export async function startMysqlServer(opts: StartServerOptions = {}): Promise<M
     `--socket=${join(baseDir, 'mysqld.sock')}`,
     `--pid-file=${join(baseDir, 'mysqld.pid')}`,
     `--log-error=${logFile}`,
+    `--tmpdir=${tmpDir}`,
     '--skip-name-resolve',
     '--character-set-server=utf8mb4',
     '--collation-server=utf8mb4_unicode_ci',

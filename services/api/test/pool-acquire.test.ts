@@ -109,6 +109,7 @@ describe('acquire with every connection busy', () => {
   test('transaction commits on success and rolls back when fn throws', async (t) => {
     const pool = makePool(db.url);
     t.after(() => pool.close());
+    await pool.warm();
     const name = `tx-${process.pid}`;
     await pool.transaction(async (tx) => {
       await tx.query('INSERT INTO category (name) VALUES (?)', [name]);

@@ -472,7 +472,7 @@ export class DbPool extends EventEmitter<DbPoolEvents> {
     this.warmedAt = new Date().toISOString();
     this.lastWarmMs = Math.round(performance.now() - startedAt);
     const stats = this.stats();
-    this.log.info({ pool: stats }, 'db pool: warm');
+    this.log.debug({ pool: stats }, 'db pool: warm');
     this.emit('warm', stats);
     return stats;
   }
