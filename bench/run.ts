@@ -3,7 +3,9 @@
 //      original load test hammered, with a pool of real tokens.
 //   2. Cold vs warm pool: a fresh API (WARM_ON_BOOT=false) hit by a burst the moment its port opens,
 //      vs a fresh API warmed first with POST /pool/warm.
+//   3. Start to ready: a fresh API (WARM_ON_BOOT=true) from spawn to /health/ready 200, with its warm-up time.
 // Everything it starts is stopped in `finally`. Flags: see bench/lib/args.ts.
+import { generateKeyPairSync } from 'node:crypto';
 import { createTestDatabase, type TestDatabase } from '@mokakbab/db';
 import { startApi, waitFor200, type ApiProcess } from './lib/api-process.js';
 import { parseBenchArgs, type BenchArgs } from './lib/args.js';
@@ -19,6 +21,7 @@ const WARMUP_S = 1;
 interface PoolStats {
   total: number;
   maxConnecting: number;
+  lastWarmMs: number | null;
 }
 
 interface ColdRound {
@@ -40,13 +43,49 @@ async function poolStats(api: ApiProcess): Promise<PoolStats> {
   return (await res.json()) as PoolStats;
 }
 
+function jwtEnv(algorithm: BenchArgs['algorithm']): Record<string, string> {
+  if (algorithm === 'HS256') return { JWT_SECRET: 'bench-secret-that-is-at-least-32-characters' };
+  const { publicKey, privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
+  return {
+    JWT_ALGORITHM: 'RS256',
+    JWT_PUBLIC_KEY: publicKey.export({ type: 'spki', format: 'pem' }).toString(),
+    JWT_PRIVATE_KEY: privateKey.export({ type: 'pkcs8', format: 'pem' }).toString(),
+  };
+}
+
+let jwtKeys: Record<string, string> | undefined;
+
 function apiEnv(db: TestDatabase, args: BenchArgs, extra: Record<string, string>): Record<string, string> {
+  // One key pair for every process of the run: tokens signed by one API verify on the others.
+  jwtKeys ??= jwtEnv(args.algorithm);
   return {
     DATABASE_URL: db.url.href,
-    JWT_SECRET: 'bench-secret-that-is-at-least-32-characters',
+    ...jwtKeys,
     DB_POOL_SIZE: String(args.poolSize),
     ...extra,
   };
+}
+
+interface StartupRound {
+  /** Spawn to /health/live 200: process start, module loading, config, server limits, listen. */
+  liveMs: number;
+  /** Spawn to /health/ready 200: the above plus the pool warm-up. */
+  readyMs: number;
+  /** The pool's own warm-up time (GET /pool lastWarmMs). */
+  warmMs: number;
+}
+
+async function startupRound(db: TestDatabase, args: BenchArgs): Promise<StartupRound> {
+  const started = performance.now();
+  const api = await startApi(apiEnv(db, args, { WARM_ON_BOOT: 'true' }));
+  try {
+    const liveMs = Math.round(performance.now() - started);
+    await waitFor200(`${api.url}/health/ready`, api);
+    const readyMs = Math.round(performance.now() - started);
+    return { liveMs, readyMs, warmMs: (await poolStats(api)).lastWarmMs ?? Number.NaN };
+  } finally {
+    await api.stop();
+  }
 }
 
 async function jwtBench(
@@ -123,7 +162,7 @@ async function main(): Promise<void> {
     const tokens = await signInMembers(on.url, TOKEN_COUNT);
     console.error(`${tokens.length} members signed in; target GET ${path}`);
 
-    if (args.only !== 'cold') {
+    if (args.only === undefined || args.only === 'jwt') {
       const off = await startApi(apiEnv(db, args, { JWT_CACHE_SIZE: '0' }));
       started.push(off);
       await waitFor200(`${off.url}/health/ready`, off);
@@ -143,7 +182,7 @@ async function main(): Promise<void> {
         rounds: rounds.map((r) => ({ onRps: Math.round(r.on.rps), offRps: Math.round(r.off.rps) })),
       };
       lines.push(
-        `JWT cache on vs off: GET ${path}, ${args.connections} connections, ${args.rounds} x ${args.durationS} s per arm (median)`,
+        `JWT cache on vs off (${args.algorithm}): GET ${path}, ${args.connections} connections, ${args.rounds} x ${args.durationS} s per arm (median)`,
         table(
           ['arm', 'req/s', 'p99 ms', 'failed'],
           [
@@ -158,7 +197,28 @@ async function main(): Promise<void> {
     // Free the server's connections before the cold runs: each of these processes holds a full pool.
     await Promise.all(started.splice(0).map((api) => api.stop()));
 
-    if (args.only !== 'jwt') {
+    if (args.only === undefined || args.only === 'startup') {
+      const runs: StartupRound[] = [];
+      for (let round = 0; round < args.rounds; round++) runs.push(await startupRound(db, args));
+      const med = (pick: (r: StartupRound) => number) => Math.round(median(runs.map(pick)));
+      summary.startup = {
+        poolSize: args.poolSize,
+        liveMs: med((r) => r.liveMs),
+        readyMs: med((r) => r.readyMs),
+        warmMs: med((r) => r.warmMs),
+        rounds: runs,
+      };
+      lines.push(
+        `Start to ready: fresh API process from source (tsx), pool ${args.poolSize}, ${args.rounds} rounds (median)`,
+        table(
+          ['spawn -> live ms', 'spawn -> ready ms', 'pool warm-up ms'],
+          [[med((r) => r.liveMs), med((r) => r.readyMs), med((r) => r.warmMs)]],
+        ),
+        '',
+      );
+    }
+
+    if (args.only === undefined || args.only === 'cold') {
       const cold: ColdRound[] = [];
       const warm: ColdRound[] = [];
       for (let round = 0; round < args.rounds; round++) {

@@ -12,11 +12,13 @@ export interface BenchArgs {
   readonly burstConnections: number;
   /** Pool size of every API process (DB_POOL_SIZE). */
   readonly poolSize: number;
-  readonly only: 'jwt' | 'cold' | undefined;
+  readonly only: 'jwt' | 'cold' | 'startup' | undefined;
+  /** JWT_ALGORITHM of the API processes. */
+  readonly algorithm: 'HS256' | 'RS256';
 }
 
-export const USAGE = `usage: pnpm bench [--duration S] [--connections N] [--rounds N] [--only jwt|cold]
-                  [--burst-duration S] [--burst-connections N] [--pool-size N]`;
+export const USAGE = `usage: pnpm bench [--duration S] [--connections N] [--rounds N] [--only jwt|cold|startup]
+                  [--burst-duration S] [--burst-connections N] [--pool-size N] [--algorithm HS256|RS256]`;
 
 function bounded(name: string, raw: string, min: number, max: number): number {
   const value = Number(raw);
@@ -37,10 +39,14 @@ export function parseBenchArgs(argv: string[]): BenchArgs {
       'burst-connections': { type: 'string', default: '200' },
       'pool-size': { type: 'string', default: '50' },
       only: { type: 'string' },
+      algorithm: { type: 'string', default: 'HS256' },
     },
   });
-  if (values.only !== undefined && values.only !== 'jwt' && values.only !== 'cold') {
-    throw new RangeError(`--only ${JSON.stringify(values.only)} must be jwt or cold\n${USAGE}`);
+  if (values.only !== undefined && !['jwt', 'cold', 'startup'].includes(values.only)) {
+    throw new RangeError(`--only ${JSON.stringify(values.only)} must be jwt, cold or startup\n${USAGE}`);
+  }
+  if (values.algorithm !== 'HS256' && values.algorithm !== 'RS256') {
+    throw new RangeError(`--algorithm ${JSON.stringify(values.algorithm)} must be HS256 or RS256\n${USAGE}`);
   }
   return {
     durationS: bounded('duration', values.duration, 1, 60),
@@ -49,6 +55,7 @@ export function parseBenchArgs(argv: string[]): BenchArgs {
     burstDurationS: bounded('burst-duration', values['burst-duration'], 1, 30),
     burstConnections: bounded('burst-connections', values['burst-connections'], 1, 1_000),
     poolSize: bounded('pool-size', values['pool-size'], 1, 100),
-    only: values.only,
+    only: values.only as BenchArgs['only'],
+    algorithm: values.algorithm,
   };
 }

@@ -122,27 +122,27 @@ export function oneOf<const T extends string>(
   );
 }
 
+/** Parses a URL whose protocol is one of `protocols`; the error names what was found. */
+function parseUrl(raw: string, protocols: readonly string[]): URL {
+  let u: URL;
+  try {
+    u = new URL(raw.trim());
+  } catch {
+    throw new Error('is not a URL');
+  }
+  if (!protocols.includes(u.protocol)) throw new Error(`has protocol ${u.protocol}, not ${protocols.join(' or ')}`);
+  return u;
+}
+
 export function httpUrl(name: string, opts: Common & { default?: string }): VarSpec<URL> {
   return withDefault(
     {
       name,
       doc: opts.doc,
       form: 'an http:// or https:// URL',
-      parse(raw) {
-        let u: URL;
-        try {
-          u = new URL(raw.trim());
-        } catch {
-          throw new Error('is not a URL');
-        }
-        if (u.protocol !== 'http:' && u.protocol !== 'https:')
-          throw new Error(`has protocol ${u.protocol}, not http: or https:`);
-        return u;
-      },
+      parse: (raw) => parseUrl(raw, ['http:', 'https:']),
     },
-    {
-      ...(opts.default !== undefined ? { default: new URL(opts.default) } : {}),
-    },
+    opts.default !== undefined ? { default: new URL(opts.default) } : {},
   );
 }
 
@@ -154,14 +154,7 @@ export function mysqlUrl(name: string, opts: Common): VarSpec<URL> {
     form: 'mysql://user:password@host:port/database',
     secret: true,
     parse(raw) {
-      let u: URL;
-      try {
-        u = new URL(raw.trim());
-      } catch {
-        throw new Error('is not a URL');
-      }
-      if (u.protocol !== 'mysql:' && u.protocol !== 'mariadb:')
-        throw new Error(`has protocol ${u.protocol}, not mysql:`);
+      const u = parseUrl(raw, ['mysql:', 'mariadb:']);
       if (!u.hostname) throw new Error('has no host');
       if (u.pathname.replace(/^\//, '') === '') throw new Error('names no database');
       return u;

@@ -134,7 +134,8 @@ async function seedParticipations(conn: Conn, count: number): Promise<void> {
     `INSERT IGNORE INTO participation (article_id, member_id, status, created_at)
      SELECT a.min_id + MOD(s.n, a.cnt),
             m.min_id + MOD(MOD(s.n, a.cnt) * 104729 + FLOOR(s.n / a.cnt), m.cnt),
-            IF(MOD(s.n, 10) = 9, 'CANCELLED', 'ACTIVE'),
+            -- About one in ten cancelled, spread over each article's participants.
+            IF(MOD(FLOOR(s.n / a.cnt) * 7 + MOD(s.n, a.cnt), 10) = 9, 'CANCELLED', 'ACTIVE'),
             TIMESTAMPADD(SECOND, s.n, '2025-07-01 00:00:00')
      FROM seq s
      CROSS JOIN (SELECT MIN(id) min_id, COUNT(*) cnt FROM article) a

@@ -1,34 +1,9 @@
 // Bounded waiting: acquire timeout, queue limit, and close() with work in flight.
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import pino from 'pino';
-import { connectionOptions } from '@mokakbab/config';
 import { createTestDatabase, type TestDatabase } from '@mokakbab/db';
-import { DbPool, PoolUnavailableError, type PoolOptions } from '../src/db/index.js';
-
-function makePool(url: URL, overrides: Partial<PoolOptions> = {}): DbPool {
-  return new DbPool({
-    connection: connectionOptions(url),
-    size: 2,
-    warmConcurrency: 2,
-    connectTimeoutMs: 1_500,
-    acquireTimeoutMs: 2_000,
-    queueLimit: 100,
-    maxLifetimeMs: 60_000,
-    lifetimeJitterMs: 5_000,
-    warmTimeoutMs: 10_000,
-    logger: pino({ level: 'silent' }),
-    ...overrides,
-  });
-}
-
-async function until(what: string, check: () => boolean | Promise<boolean>, timeoutMs = 5_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) assert.fail(`timed out waiting until ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-}
+import { PoolUnavailableError } from '../src/db/index.js';
+import { makePool, until } from './pool-helper.js';
 
 function isUnavailable(code: PoolUnavailableError['code']) {
   return (err: unknown): boolean => {
@@ -47,7 +22,7 @@ describe('acquire with every connection busy', () => {
   after(() => db.close());
 
   test('a third acquire times out (ACQUIRE_TIMEOUT) before the sleeps end, and leaves the queue', async (t) => {
-    const pool = makePool(db.url, { acquireTimeoutMs: 300 });
+    const pool = makePool(db.url, { size: 2, acquireTimeoutMs: 300 });
     t.after(() => pool.close());
     await pool.warm();
 
@@ -107,7 +82,7 @@ describe('acquire with every connection busy', () => {
   });
 
   test('transaction commits on success and rolls back when fn throws', async (t) => {
-    const pool = makePool(db.url);
+    const pool = makePool(db.url, { size: 2 });
     t.after(() => pool.close());
     await pool.warm();
     const name = `tx-${process.pid}`;

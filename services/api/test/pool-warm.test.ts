@@ -4,34 +4,10 @@ import assert from 'node:assert/strict';
 import { createServer, type Socket } from 'node:net';
 import { after, before, describe, test } from 'node:test';
 import mysql from 'mysql2/promise';
-import pino from 'pino';
 import { connectionOptions } from '@mokakbab/config';
 import { createTestDatabase, type TestDatabase } from '@mokakbab/db';
-import { DbPool, PoolWarmError, type PoolOptions } from '../src/db/index.js';
-
-function makePool(url: URL, overrides: Partial<PoolOptions> = {}): DbPool {
-  return new DbPool({
-    connection: connectionOptions(url),
-    size: 4,
-    warmConcurrency: 2,
-    connectTimeoutMs: 1_500,
-    acquireTimeoutMs: 2_000,
-    queueLimit: 100,
-    maxLifetimeMs: 60_000,
-    lifetimeJitterMs: 5_000,
-    warmTimeoutMs: 10_000,
-    logger: pino({ level: 'silent' }),
-    ...overrides,
-  });
-}
-
-async function until(what: string, check: () => boolean | Promise<boolean>, timeoutMs = 5_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) assert.fail(`timed out waiting until ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-}
+import { PoolWarmError } from '../src/db/index.js';
+import { makePool, until } from './pool-helper.js';
 
 /** Waits until the server has dropped the connections of earlier tests; returns that baseline (0). */
 async function quietServer(db: TestDatabase): Promise<number> {

@@ -1,24 +1,10 @@
 // The API's admin contract (GET /pool, POST /pool/warm) over one keep-alive undici pool per target.
 // Every call is bounded: connect, headers and body each have a timeout.
 import { Pool } from 'undici';
+import type { PoolStats } from '@mokakbab/api';
 
-/** What the API's `GET /pool` answers (services/api pool stats). */
-export interface PoolStats {
-  target: number;
-  total: number;
-  idle: number;
-  busy: number;
-  connecting: number;
-  queued: number;
-  warm: boolean;
-  warmedAt: string | number | null;
-  maxConnecting: number;
-  recycled: number;
-  replaced: number;
-  connectErrors: unknown;
-  lastError: unknown;
-  lastWarmMs: number | null;
-}
+/** What the API's `GET /pool` answers: the API's own type, so the two cannot drift apart. */
+export type { PoolStats };
 
 export class AdminError extends Error {
   constructor(
