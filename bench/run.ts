@@ -3,20 +3,26 @@
 //      original load test hammered, with a pool of real tokens.
 //   2. Cold vs warm pool: a fresh API (WARM_ON_BOOT=false) hit by a burst the moment its port opens,
 //      vs a fresh API warmed first with POST /pool/warm.
+//   Both connect through a user whose every new connection takes --connect-delay-ms more (init_connect),
+//   as a handshake to a remote server over TLS does; on loopback a connect is almost free and a cold
+//   pool would look better than it is in production.
 //   3. Start to ready: a fresh API (WARM_ON_BOOT=true) from spawn to /health/ready 200, with its warm-up time.
 // Everything it starts is stopped in `finally`. Flags: see bench/lib/args.ts.
 import { generateKeyPairSync } from 'node:crypto';
+import { warmerVars } from '@mokakbab/config';
 import { createTestDatabase, type TestDatabase } from '@mokakbab/db';
 import { startApi, waitFor200, type ApiProcess } from './lib/api-process.js';
 import { parseBenchArgs, type BenchArgs } from './lib/args.js';
 import { runLoad, type LoadResult } from './lib/load.js';
 import { median, ratio, table } from './lib/report.js';
 import { signInMembers } from './lib/tokens.js';
+import { slowHandshakes } from '../test/helpers/slow-handshakes.js';
 
 const SEED = { members: 2_000, articles: 500, participations: 20_000 };
 const TOKEN_COUNT = 300;
 const JWT_CACHE_ON = '10000';
 const WARMUP_S = 1;
+const REPLAY_CONNECTIONS = Number(warmerVars.replayConnections.defaultValue);
 
 interface PoolStats {
   total: number;
@@ -55,11 +61,16 @@ function jwtEnv(algorithm: BenchArgs['algorithm']): Record<string, string> {
 
 let jwtKeys: Record<string, string> | undefined;
 
-function apiEnv(db: TestDatabase, args: BenchArgs, extra: Record<string, string>): Record<string, string> {
+function apiEnv(
+  db: TestDatabase,
+  args: BenchArgs,
+  extra: Record<string, string>,
+  databaseUrl: URL = db.url,
+): Record<string, string> {
   // One key pair for every process of the run: tokens signed by one API verify on the others.
   jwtKeys ??= jwtEnv(args.algorithm);
   return {
-    DATABASE_URL: db.url.href,
+    DATABASE_URL: databaseUrl.href,
     ...jwtKeys,
     DB_POOL_SIZE: String(args.poolSize),
     ...extra,
@@ -75,9 +86,9 @@ interface StartupRound {
   warmMs: number;
 }
 
-async function startupRound(db: TestDatabase, args: BenchArgs): Promise<StartupRound> {
+async function startupRound(db: TestDatabase, args: BenchArgs, slowUrl: URL): Promise<StartupRound> {
   const started = performance.now();
-  const api = await startApi(apiEnv(db, args, { WARM_ON_BOOT: 'true' }));
+  const api = await startApi(apiEnv(db, args, { WARM_ON_BOOT: 'true' }, slowUrl));
   try {
     const liveMs = Math.round(performance.now() - started);
     await waitFor200(`${api.url}/health/ready`, api);
@@ -121,15 +132,21 @@ async function coldRound(
   args: BenchArgs,
   path: string,
   tokens: string[],
-  warmFirst: boolean,
+  mode: 'cold' | 'warm' | 'warm+replay',
+  slowUrl: URL,
 ): Promise<ColdRound> {
   // A new process each time: "cold" must mean no connection has ever been opened.
-  const api = await startApi(apiEnv(db, args, { WARM_ON_BOOT: 'false' }));
+  const api = await startApi(apiEnv(db, args, { WARM_ON_BOOT: 'false' }, slowUrl));
   try {
-    if (warmFirst) {
+    if (mode !== 'cold') {
       const res = await fetch(`${api.adminUrl}/pool/warm`, { method: 'POST' });
       if (res.status !== 200) throw new Error(`POST /pool/warm answered ${res.status}: ${await res.text()}`);
       await waitFor200(`${api.url}/health/ready`, api);
+    }
+    if (mode === 'warm+replay') {
+      // What the warmer's replay does (WARMER_REPLAY_DURATION_MS, WARMER_REPLAY_CONNECTIONS): a short,
+      // gentle run of the hot path so it is compiled before the burst.
+      await runLoad({ url: `${api.url}${path}`, connections: REPLAY_CONNECTIONS, durationS: 1, bearerTokens: tokens });
     }
     const load = await runLoad({
       url: `${api.url}${path}`,
@@ -151,7 +168,8 @@ async function main(): Promise<void> {
   const lines: string[] = [];
   try {
     console.error('starting a throwaway database and seeding it ...');
-    db = await createTestDatabase();
+    // A dedicated server: the slow-connect user changes a server-wide setting (init_connect).
+    db = await createTestDatabase({ serverOptions: { max_connections: 300 } });
     await db.seed(SEED);
     const articleId = await busiestArticle(db);
     const path = `/participations/articles/${articleId}?limit=20`;
@@ -196,10 +214,11 @@ async function main(): Promise<void> {
     }
     // Free the server's connections before the cold runs: each of these processes holds a full pool.
     await Promise.all(started.splice(0).map((api) => api.stop()));
+    const slowUrl = await slowHandshakes(db, args.connectDelayMs);
 
     if (args.only === undefined || args.only === 'startup') {
       const runs: StartupRound[] = [];
-      for (let round = 0; round < args.rounds; round++) runs.push(await startupRound(db, args));
+      for (let round = 0; round < args.rounds; round++) runs.push(await startupRound(db, args, slowUrl));
       const med = (pick: (r: StartupRound) => number) => Math.round(median(runs.map(pick)));
       summary.startup = {
         poolSize: args.poolSize,
@@ -209,7 +228,8 @@ async function main(): Promise<void> {
         rounds: runs,
       };
       lines.push(
-        `Start to ready: fresh API process from source (tsx), pool ${args.poolSize}, ${args.rounds} rounds (median)`,
+        `Start to ready: fresh API process from source (tsx), pool ${args.poolSize},` +
+          ` +${args.connectDelayMs} ms per connect, ${args.rounds} rounds (median)`,
         table(
           ['spawn -> live ms', 'spawn -> ready ms', 'pool warm-up ms'],
           [[med((r) => r.liveMs), med((r) => r.readyMs), med((r) => r.warmMs)]],
@@ -221,11 +241,14 @@ async function main(): Promise<void> {
     if (args.only === undefined || args.only === 'cold') {
       const cold: ColdRound[] = [];
       const warm: ColdRound[] = [];
+      const replayed: ColdRound[] = [];
       for (let round = 0; round < args.rounds; round++) {
-        cold.push(await coldRound(db, args, path, tokens, false));
-        warm.push(await coldRound(db, args, path, tokens, true));
+        cold.push(await coldRound(db, args, path, tokens, 'cold', slowUrl));
+        warm.push(await coldRound(db, args, path, tokens, 'warm', slowUrl));
+        replayed.push(await coldRound(db, args, path, tokens, 'warm+replay', slowUrl));
         console.error(
-          `burst round ${round + 1}: cold p99 ${cold.at(-1)!.load.p99Ms} ms, warm p99 ${warm.at(-1)!.load.p99Ms} ms`,
+          `burst round ${round + 1}: p99 cold ${cold.at(-1)!.load.p99Ms} ms, warm ${warm.at(-1)!.load.p99Ms} ms,` +
+            ` warm+replay ${replayed.at(-1)!.load.p99Ms} ms`,
         );
       }
       const arm = (runs: ColdRound[]) => ({
@@ -238,11 +261,15 @@ async function main(): Promise<void> {
       });
       const coldArm = arm(cold);
       const warmArm = arm(warm);
+      const replayArm = arm(replayed);
       summary.cold = {
         cold: coldArm,
         warm: warmArm,
+        warmReplay: replayArm,
         ratioP99ColdWarm: ratio(coldArm.p99Ms, warmArm.p99Ms),
         ratioMaxColdWarm: ratio(coldArm.maxMs, warmArm.maxMs),
+        ratioP99ColdWarmReplay: ratio(coldArm.p99Ms, replayArm.p99Ms),
+        ratioMaxColdWarmReplay: ratio(coldArm.maxMs, replayArm.maxMs),
       };
       const row = (name: string, a: ReturnType<typeof arm>) => [
         name,
@@ -255,12 +282,17 @@ async function main(): Promise<void> {
       ];
       lines.push(
         `Cold vs warm pool: burst of ${args.burstConnections} connections for ${args.burstDurationS} s on a fresh API` +
-          ` (pool ${args.poolSize}), ${args.rounds} rounds (median; errors summed)`,
+          ` (pool ${args.poolSize}, +${args.connectDelayMs} ms per connect), ${args.rounds} rounds (median; errors summed)`,
         table(
           ['pool', 'req/s', 'p99 ms', 'max ms', 'errors', 'non-2xx', 'max handshakes'],
-          [row('cold (first request opens it)', coldArm), row('warm (POST /pool/warm first)', warmArm)],
+          [
+            row('cold (first request opens it)', coldArm),
+            row('warm (POST /pool/warm first)', warmArm),
+            row('warm + 1 s replay (the warmer)', replayArm),
+          ],
         ),
-        `ratio p99 cold/warm: ${ratio(coldArm.p99Ms, warmArm.p99Ms)}x, max cold/warm: ${ratio(coldArm.maxMs, warmArm.maxMs)}x`,
+        `ratio p99 cold/warm: ${ratio(coldArm.p99Ms, warmArm.p99Ms)}x, max cold/warm: ${ratio(coldArm.maxMs, warmArm.maxMs)}x;` +
+          ` p99 cold/warm+replay: ${ratio(coldArm.p99Ms, replayArm.p99Ms)}x, max: ${ratio(coldArm.maxMs, replayArm.maxMs)}x`,
         '',
       );
     }

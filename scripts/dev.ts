@@ -9,12 +9,20 @@ import { Transform } from 'node:stream';
 import mysql from 'mysql2/promise';
 import { prettyFactory } from 'pino-pretty';
 import { connectionOptions, DEFAULT_PORTS, databaseVars, readEnv, redactUrl } from '@mokakbab/config';
-import { migrate, NoServerBinaryError, seed, seededMember, startMysqlServer, type MysqlServer } from '@mokakbab/db';
+import { migrate, NoServerBinaryError, seed, seededMember, startMysqlServer } from '@mokakbab/db';
+import { dockerAvailable, startDockerMysql } from './dev-docker.js';
 
 const ROOT = new URL('..', import.meta.url).pathname;
 const DEV_DIR = join(ROOT, '.dev');
 const DEV_DB_PORT = 33_306;
 const DEV_SEED = { members: 1_000, articles: 500, participations: 3_000 };
+const STOP_TIMEOUT_MS = 30_000;
+
+interface LocalServer {
+  url: URL;
+  description: string;
+  stop(): Promise<void> | void;
+}
 
 function devSecret(): string {
   const file = join(DEV_DIR, 'jwt-secret');
@@ -22,17 +30,29 @@ function devSecret(): string {
   return readFileSync(file, 'utf8').trim();
 }
 
-async function localDatabase(): Promise<{ url: URL; server: MysqlServer }> {
-  let server: MysqlServer;
+/** mariadbd/mysqld from this machine, else MySQL 8.4 in Docker, else a message saying how to get one. */
+async function localServer(): Promise<LocalServer> {
   try {
-    server = await startMysqlServer({ dataDir: join(DEV_DIR, 'mysql'), port: DEV_DB_PORT });
+    const server = await startMysqlServer({ dataDir: join(DEV_DIR, 'mysql'), port: DEV_DB_PORT });
+    return {
+      url: server.url,
+      description: `local ${server.flavor} server, data in .dev/mysql`,
+      stop: () => server.stop(),
+    };
   } catch (err) {
-    if (err instanceof NoServerBinaryError) {
+    if (!(err instanceof NoServerBinaryError)) throw err;
+    if (!dockerAvailable()) {
       console.error(err.message);
       process.exit(1);
     }
-    throw err;
+    console.log('no mariadbd/mysqld here: starting MySQL 8.4 in Docker');
+    const docker = await startDockerMysql(join(DEV_DIR, 'docker-mysql'), DEV_DB_PORT);
+    return { ...docker, description: 'MySQL 8.4 in Docker, data in .dev/docker-mysql' };
   }
+}
+
+async function localDatabase(): Promise<{ url: URL; server: LocalServer }> {
+  const server = await localServer();
   const admin = await mysql.createConnection({ ...connectionOptions(server.url), database: undefined });
   await admin.query('CREATE DATABASE IF NOT EXISTS mokakbab CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci');
   await admin.end();
@@ -89,13 +109,13 @@ async function waitFor(url: string, timeoutMs: number): Promise<boolean> {
 
 async function main(): Promise<void> {
   mkdirSync(DEV_DIR, { recursive: true });
-  let server: MysqlServer | undefined;
+  let server: LocalServer | undefined;
   let url: URL;
   if (process.env.DATABASE_URL) {
     url = readEnv(databaseVars).databaseUrl;
   } else {
     ({ url, server } = await localDatabase());
-    console.log(`local ${server.flavor} server on 127.0.0.1:${server.port}, data in .dev/mysql`);
+    console.log(`${server.description}, on 127.0.0.1:${DEV_DB_PORT}`);
   }
   const migrated = await migrate(url);
   console.log(`${redactUrl(url)}: schema version ${migrated.version}`);
@@ -131,16 +151,26 @@ async function main(): Promise<void> {
     if (stopping) return;
     stopping = true;
     for (const child of children) child.kill('SIGTERM');
-    await Promise.all(children.map((c) => new Promise((r) => (c.exitCode !== null ? r(null) : c.once('exit', r)))));
+    // The services drain (SHUTDOWN_DELAY_MS, then in-flight requests); the database stops last.
+    const exited = Promise.all(
+      children.map((c) => new Promise((r) => (c.exitCode !== null ? r(null) : c.once('exit', r)))),
+    );
+    const timeout = new Promise((r) => setTimeout(r, STOP_TIMEOUT_MS).unref());
+    await Promise.race([exited, timeout]);
+    for (const child of children) if (child.exitCode === null) child.kill('SIGKILL');
     await server?.stop();
     process.exit(0);
   };
   process.on('SIGINT', stop);
   process.on('SIGTERM', stop);
 
-  if (children.length > 0 && (await waitFor(`http://127.0.0.1:${apiPort}/health/ready`, 60_000))) {
-    const member = seededMember(1);
-    console.log(`
+  if (children.length === 0) return;
+  if (!(await waitFor(`http://127.0.0.1:${apiPort}/health/ready`, 60_000))) {
+    console.error(`the API did not report ready on :${apiPort} within 60 s: see its log lines above`);
+    return;
+  }
+  const member = seededMember(1);
+  console.log(`
   mokakbab is up
     API        http://127.0.0.1:${apiPort}   (OpenAPI: http://127.0.0.1:${apiPort}/docs)
     admin      http://127.0.0.1:${adminPort}/pool   /metrics
@@ -152,7 +182,6 @@ async function main(): Promise<void> {
     curl -s -X POST http://127.0.0.1:${apiPort}/auth/sign-in -H 'content-type: application/json' \\
       -d '{"email":"${member.email}","password":"${member.password}"}'
 `);
-  }
 }
 
 main().catch((err: unknown) => {

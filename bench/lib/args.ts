@@ -13,12 +13,15 @@ export interface BenchArgs {
   /** Pool size of every API process (DB_POOL_SIZE). */
   readonly poolSize: number;
   readonly only: 'jwt' | 'cold' | 'startup' | undefined;
+  /** Added to every new database connection of the cold/warm and start-up runs (a remote, TLS handshake). */
+  readonly connectDelayMs: number;
   /** JWT_ALGORITHM of the API processes. */
   readonly algorithm: 'HS256' | 'RS256';
 }
 
 export const USAGE = `usage: pnpm bench [--duration S] [--connections N] [--rounds N] [--only jwt|cold|startup]
-                  [--burst-duration S] [--burst-connections N] [--pool-size N] [--algorithm HS256|RS256]`;
+                  [--burst-duration S] [--burst-connections N] [--pool-size N] [--algorithm HS256|RS256]
+                  [--connect-delay-ms N]`;
 
 function bounded(name: string, raw: string, min: number, max: number): number {
   const value = Number(raw);
@@ -40,6 +43,7 @@ export function parseBenchArgs(argv: string[]): BenchArgs {
       'pool-size': { type: 'string', default: '50' },
       only: { type: 'string' },
       algorithm: { type: 'string', default: 'HS256' },
+      'connect-delay-ms': { type: 'string', default: '20' },
     },
   });
   if (values.only !== undefined && !['jwt', 'cold', 'startup'].includes(values.only)) {
@@ -57,5 +61,6 @@ export function parseBenchArgs(argv: string[]): BenchArgs {
     poolSize: bounded('pool-size', values['pool-size'], 1, 100),
     only: values.only as BenchArgs['only'],
     algorithm: values.algorithm,
+    connectDelayMs: bounded('connect-delay-ms', values['connect-delay-ms'], 0, 1_000),
   };
 }

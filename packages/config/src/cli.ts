@@ -13,7 +13,8 @@ const USAGE = `usage: pool-plan --max-connections N --replicas N [--max-replicas
 
   --max-connections  the server's max_connections (or read it with --from-server)
   --replicas         API replicas; --max-replicas the HPA maximum (default: replicas)
-  --max-surge        extra pods during a rollout: a count or a percentage of replicas (default ${PLAN_DEFAULTS.maxSurge})
+  --max-surge        extra pods during a rollout: a count, or a percentage of the max replicas
+                     rounded up (default ${PLAN_DEFAULTS.maxSurge})
   --reserved         connections kept for administration (default ${PLAN_DEFAULTS.reserved})
   --other-clients    connections of other applications (default ${PLAN_DEFAULTS.otherClients})
   --warm-slots       fleet warm slots, one warmer connection each (default ${PLAN_DEFAULTS.warmSlots})

@@ -68,6 +68,19 @@ export function int(name: string, opts: Common & { default?: number; min?: numbe
   );
 }
 
+export function powerOfTwo(name: string, opts: Common & { default?: number }): VarSpec<number> {
+  const base = int(name, { ...opts, min: 2 });
+  return {
+    ...base,
+    form: 'a power of two >= 2 (1024, 16384, ...)',
+    parse(raw) {
+      const n = base.parse(raw);
+      if ((n & (n - 1)) !== 0) throw new Error('is not a power of two');
+      return n;
+    },
+  };
+}
+
 export function str(name: string, opts: Common & { default?: string; minLength?: number }): VarSpec<string> {
   const minLength = opts.minLength ?? 1;
   return withDefault(

@@ -1,12 +1,19 @@
 // One place that turns DATABASE_URL into mysql2 connection options, TLS included.
 import type { ConnectionOptions } from 'mysql2';
 
-const TLS_MODES = new Set(['REQUIRED', 'VERIFY_CA', 'VERIFY_IDENTITY']);
+// MySQL client ssl-mode names. `?ssl=true` means verified TLS; encrypting without checking the
+// certificate (REQUIRED) has to be asked for by name.
+const VERIFIED_TLS = new Set(['VERIFY_CA', 'VERIFY_IDENTITY']);
+
+function tlsOptions(params: URLSearchParams): ConnectionOptions['ssl'] {
+  const sslMode = (params.get('ssl-mode') ?? params.get('sslmode') ?? '').toUpperCase();
+  if (sslMode === 'REQUIRED') return { rejectUnauthorized: false };
+  if (VERIFIED_TLS.has(sslMode) || params.get('ssl') === 'true') return { rejectUnauthorized: true };
+  return undefined;
+}
 
 export function connectionOptions(url: URL): ConnectionOptions {
-  const params = url.searchParams;
-  const sslMode = (params.get('ssl-mode') ?? params.get('sslmode') ?? '').toUpperCase();
-  const ssl = params.get('ssl') === 'true' || TLS_MODES.has(sslMode);
+  const ssl = tlsOptions(url.searchParams);
   return {
     host: url.hostname,
     port: url.port ? Number(url.port) : 3306,
@@ -14,9 +21,9 @@ export function connectionOptions(url: URL): ConnectionOptions {
     password: decodeURIComponent(url.password),
     database: decodeURIComponent(url.pathname.replace(/^\//, '')),
     charset: 'utf8mb4',
-    // Managed servers present certificates from their own CA; REQUIRED encrypts without checking it,
-    // VERIFY_* checks it against the system store, as the MySQL client does.
-    ...(ssl ? { ssl: { rejectUnauthorized: sslMode === 'VERIFY_CA' || sslMode === 'VERIFY_IDENTITY' } } : {}),
+    // Dates travel as UTC whatever Node's TZ is; the pool also sets each session's time_zone to UTC.
+    timezone: 'Z',
+    ...(ssl ? { ssl } : {}),
   };
 }
 

@@ -1,6 +1,6 @@
 // Every environment variable the project reads, declared once. Services import these; the README
 // table is generated from them (`pnpm env-table`).
-import { bool, int, optional, httpUrl, mysqlUrl, oneOf, str, type VarSpec } from './env.js';
+import { bool, int, optional, powerOfTwo, httpUrl, mysqlUrl, oneOf, str, type VarSpec } from './env.js';
 import { parseSurge, type Surge } from './pool-plan.js';
 
 export const DEFAULT_PORTS = { api: 3000, admin: 3001, warmer: 3002 } as const;
@@ -10,7 +10,7 @@ export const PLAN_DEFAULTS = { reserved: 10, otherClients: 0, warmSlots: 1, maxS
 const surge = (name: string, doc: string, def: string): VarSpec<Surge> => ({
   name,
   doc,
-  form: 'a count ("1") or a percentage of replicas ("25%")',
+  form: 'a count ("1") or a percentage ("25%") of the max replicas, rounded up',
   defaultValue: parseSurge(def),
   parse: parseSurge,
   defaultText: def,
@@ -31,7 +31,7 @@ const maxConnections: VarSpec<number | 'auto'> = {
 
 export const databaseVars = {
   databaseUrl: mysqlUrl('DATABASE_URL', {
-    doc: 'The MySQL server and database. Add `?ssl=true` (or `ssl-mode=REQUIRED`) for TLS. `pnpm dev` starts a local one when unset.',
+    doc: 'The MySQL server and database. `?ssl=true` (or `ssl-mode=VERIFY_IDENTITY`) for verified TLS; `ssl-mode=REQUIRED` encrypts without checking the certificate. `pnpm dev` starts a local server when unset.',
   }),
 };
 
@@ -179,11 +179,7 @@ export const authVars = {
     default: 4_096,
     min: 64,
   }),
-  scryptCost: int('PASSWORD_SCRYPT_COST', {
-    doc: 'scrypt N for password hashes (a power of two).',
-    default: 16_384,
-    min: 2,
-  }),
+  scryptCost: powerOfTwo('PASSWORD_SCRYPT_COST', { doc: 'scrypt N for password hashes.', default: 16_384 }),
 };
 
 export const warmerVars = {

@@ -2,6 +2,8 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import {
   apiVars,
+  connectionOptions,
+  redactUrl,
   ConfigError,
   envTable,
   loadApiConfig,
@@ -188,5 +190,41 @@ describe('the variable table', () => {
 
   test('readEnv treats an empty value as unset', () => {
     assert.equal(readEnv({ port: apiVars.port }, { PORT: '' }).port, 3000);
+  });
+});
+
+describe('connectionOptions (DATABASE_URL -> mysql2)', () => {
+  const opts = (url: string) => connectionOptions(new URL(url));
+
+  test('reads every part, decodes the password, and pins dates to UTC', () => {
+    const o = opts('mysql://app:p%40ss@db.internal:3307/mokakbab');
+    assert.deepEqual(
+      { host: o.host, port: o.port, user: o.user, password: o.password, database: o.database, timezone: o.timezone },
+      { host: 'db.internal', port: 3307, user: 'app', password: 'p@ss', database: 'mokakbab', timezone: 'Z' },
+    );
+    assert.equal(o.ssl, undefined);
+    assert.equal(opts('mysql://u@h/d').port, 3306);
+  });
+
+  test('?ssl=true and VERIFY_* verify the certificate; only ssl-mode=REQUIRED encrypts without checking', () => {
+    assert.deepEqual(opts('mysql://u@h/d?ssl=true').ssl, { rejectUnauthorized: true });
+    assert.deepEqual(opts('mysql://u@h/d?ssl-mode=VERIFY_IDENTITY').ssl, { rejectUnauthorized: true });
+    assert.deepEqual(opts('mysql://u@h/d?ssl-mode=verify_ca').ssl, { rejectUnauthorized: true });
+    assert.deepEqual(opts('mysql://u@h/d?ssl-mode=REQUIRED').ssl, { rejectUnauthorized: false });
+    assert.equal(opts('mysql://u@h/d?ssl-mode=DISABLED').ssl, undefined);
+  });
+
+  test('redactUrl hides the password', () => {
+    assert.equal(redactUrl(new URL('mysql://app:secret@h:3306/d')), 'mysql://app:***@h:3306/d');
+  });
+});
+
+describe('PASSWORD_SCRYPT_COST', () => {
+  test('must be a power of two', () => {
+    assert.equal(loadApiConfig({ ...base, PASSWORD_SCRYPT_COST: '1024' }).scryptCost, 1024);
+    assert.match(
+      problems(() => loadApiConfig({ ...base, PASSWORD_SCRYPT_COST: '1000' }))[0]!,
+      /^PASSWORD_SCRYPT_COST="1000" is not a power of two; expected a power of two >= 2/,
+    );
   });
 });

@@ -125,23 +125,40 @@ export function freePort(): Promise<number> {
   });
 }
 
-const running = new Set<ChildProcess>();
-const temporaryDirs = new Set<string>();
+/** Running throwaway servers, with their data dirs. */
+const temporary = new Map<ChildProcess, string>();
+const persistent = new Set<ChildProcess>();
 let exitHookInstalled = false;
+let signalHookInstalled = false;
 
-function killAll(): void {
-  for (const child of running) child.kill('SIGKILL');
-  for (const dir of temporaryDirs) rmSync(dir, { recursive: true, force: true });
+function killTemporary(): void {
+  for (const [child, dir] of temporary) {
+    child.kill('SIGKILL');
+    rmSync(dir, { recursive: true, force: true });
+  }
+  temporary.clear();
 }
 
-// A test run that is interrupted must not leave servers behind: kill children when this process goes.
+// A process that exits without stopping its servers must not leave them behind: throwaway ones are
+// killed and deleted; a persistent one (pnpm dev) gets SIGTERM, so its data is shut down cleanly.
 function installExitHook(): void {
   if (exitHookInstalled) return;
   exitHookInstalled = true;
-  process.on('exit', killAll);
+  process.on('exit', () => {
+    killTemporary();
+    for (const child of persistent) child.kill('SIGTERM');
+  });
+}
+
+// An interrupted test run must not leave throwaway servers behind either. Only installed for
+// throwaway servers: a program with a persistent server (pnpm dev) handles its own signals and
+// stops the server last.
+function installSignalHook(): void {
+  if (signalHookInstalled) return;
+  signalHookInstalled = true;
   for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
     process.once(signal, () => {
-      killAll();
+      killTemporary();
       process.kill(process.pid, signal);
     });
   }
@@ -172,9 +189,9 @@ export async function startMysqlServer(opts: StartServerOptions = {}): Promise<M
   if (!binary) throw new NoServerBinaryError();
   const flavor = flavorOf(binary);
   installExitHook();
-  const temporary = opts.dataDir === undefined;
+  const isTemporary = opts.dataDir === undefined;
+  if (isTemporary) installSignalHook();
   const baseDir = opts.dataDir ?? mkdtempSync(join(tmpdir(), 'mokakbab-db-'));
-  if (temporary) temporaryDirs.add(baseDir);
   const dataDir = join(baseDir, 'data');
   const tmpDir = join(baseDir, 'tmp');
   if (!existsSync(join(dataDir, 'mysql'))) initialise(binary, flavor, dataDir, tmpDir);
@@ -201,17 +218,19 @@ export async function startMysqlServer(opts: StartServerOptions = {}): Promise<M
     ...Object.entries(opts.options ?? {}).map(([k, v]) => `--${k.replaceAll('_', '-')}=${v}`),
   ];
   const child = spawn(binary, args, { stdio: 'ignore' });
-  running.add(child);
-  child.once('exit', () => running.delete(child));
+  if (isTemporary) temporary.set(child, baseDir);
+  else persistent.add(child);
+  const forget = () => {
+    temporary.delete(child);
+    persistent.delete(child);
+    if (isTemporary) rmSync(baseDir, { recursive: true, force: true });
+  };
   const url = new URL(`mysql://root@127.0.0.1:${port}/mysql`);
   try {
     await waitUntilAccepting(url, child, logFile, opts.startTimeoutMs ?? 60_000);
   } catch (err) {
     child.kill('SIGKILL');
-    if (temporary) {
-      rmSync(baseDir, { recursive: true, force: true });
-      temporaryDirs.delete(baseDir);
-    }
+    forget();
     throw err;
   }
   return {
@@ -228,11 +247,7 @@ export async function startMysqlServer(opts: StartServerOptions = {}): Promise<M
         await exited;
         clearTimeout(timer);
       }
-      running.delete(child);
-      if (temporary) {
-        rmSync(baseDir, { recursive: true, force: true });
-        temporaryDirs.delete(baseDir);
-      }
+      forget();
     },
   };
 }
