@@ -2,7 +2,7 @@
 // whatever was thrown (validation, parser, pool, driver, our own HttpError) to that shape.
 import { STATUS_CODES } from 'node:http';
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
-import { PoolUnavailableError } from './db/index.js';
+import { PoolUnavailableError, isUnavailableError, missingReference } from './db/index.js';
 
 export class HttpError extends Error {
   readonly statusCode: number;
@@ -35,44 +35,26 @@ export const unauthorized = (message: string) =>
 /** Seconds a client should wait after a 503 caused by the database connection itself. */
 const DB_DOWN_RETRY_AFTER_S = 1;
 
-// Errors that say "the database could not be reached or the connection broke", not "the query was
-// wrong": they are the server's condition, so 503 + Retry-After rather than 500.
-const CONNECTION_ERROR_CODES = new Set([
-  'ECONNREFUSED',
-  'ECONNRESET',
-  'ETIMEDOUT',
-  'EPIPE',
-  'EHOSTUNREACH',
-  'ENOTFOUND',
-  'EAI_AGAIN',
-  'PROTOCOL_CONNECTION_LOST',
-  'PROTOCOL_SEQUENCE_TIMEOUT',
-  'PROTOCOL_ENQUEUE_AFTER_FATAL_ERROR',
-  'ER_CON_COUNT_ERROR',
-  'ER_SERVER_SHUTDOWN',
-  'ER_LOCK_WAIT_TIMEOUT',
-  'ER_QUERY_INTERRUPTED',
-]);
-
 interface DriverError {
   code?: unknown;
-  errno?: unknown;
-  fatal?: unknown;
-}
-
-export function isConnectionError(err: unknown): boolean {
-  if (typeof err !== 'object' || err === null) return false;
-  const e = err as DriverError;
-  return (typeof e.code === 'string' && CONNECTION_ERROR_CODES.has(e.code)) || e.fatal === true;
 }
 
 export function isDuplicateEntry(err: unknown): boolean {
   return typeof err === 'object' && err !== null && (err as DriverError).code === 'ER_DUP_ENTRY';
 }
 
-export function isMissingReference(err: unknown): boolean {
-  return typeof err === 'object' && err !== null && (err as DriverError).code === 'ER_NO_REFERENCED_ROW_2';
-}
+/** 401: the token verified, but its member was deleted since (a write's foreign key says so). */
+export const memberGone = () =>
+  new HttpError(401, 'MEMBER_NOT_FOUND', 'The member of this access token no longer exists.', {
+    'www-authenticate': 'Bearer',
+  });
+
+/** Answered to requests that arrive while the server drains: a load balancer retries them elsewhere. */
+export const shuttingDown = () =>
+  new HttpError(503, 'SHUTTING_DOWN', 'The server is shutting down; retry on another instance.', {
+    'retry-after': '1',
+    connection: 'close',
+  });
 
 export interface ErrorBody {
   statusCode: number;
@@ -98,13 +80,25 @@ export function errorHandler(err: FastifyError, request: FastifyRequest, reply: 
     reply.header('retry-after', String(err.retryAfterS));
     return reply.code(503).send(body(503, err.code, 'The database is busy; retry shortly.'));
   }
-  if (isConnectionError(err)) {
-    request.log.warn({ code: err.code }, 'database connection failed');
+  if (isUnavailableError(err)) {
+    request.log.warn({ code: err.code }, 'database unavailable');
     reply.header('retry-after', String(DB_DOWN_RETRY_AFTER_S));
     return reply.code(503).send(body(503, 'DATABASE_UNAVAILABLE', 'The database is unavailable; retry shortly.'));
   }
   if (isDuplicateEntry(err)) {
     return reply.code(409).send(body(409, 'CONFLICT', 'The resource already exists.'));
+  }
+  const reference = missingReference(err);
+  if (reference !== undefined) {
+    // Routes map the references they expect; what is left is a row deleted by someone else meanwhile.
+    if (reference.endsWith('_member')) {
+      const gone = memberGone();
+      return reply
+        .code(gone.statusCode)
+        .headers(gone.headers!)
+        .send(body(gone.statusCode, gone.code, gone.message));
+    }
+    return reply.code(409).send(body(409, 'REFERENCE_GONE', 'A referenced resource no longer exists.'));
   }
   // Fastify's own client errors (malformed JSON 400, body too large 413, unsupported media type 415)
   // carry a 4xx statusCode and a code; keep both.

@@ -16,6 +16,9 @@ export const REDACTED_PATHS = [
   'password',
   'refreshToken',
   'accessToken',
+  // mysql2 puts the statement on its errors with the values interpolated (password and token hashes).
+  'err.sql',
+  '*.sql',
 ];
 
 export function createLogger(config: Pick<ApiConfig, 'logLevel'>, destination?: DestinationStream): Logger {
@@ -40,8 +43,9 @@ export function serverOptions(config: ApiConfig, logger: Logger): FastifyServerO
     connectionTimeout: Math.max(config.requestTimeoutMs, config.keepAliveTimeoutMs) + SOCKET_SLACK_MS,
     bodyLimit: config.bodyLimitBytes,
     pluginTimeout: config.warmTimeoutMs + config.connectTimeoutMs + PLUGIN_SLACK_MS,
-    // New requests during close get 503; idle keep-alive sockets are closed when close() starts.
-    return503OnClosing: true,
+    // Requests arriving during close get the project's 503 (readiness plugin), not Fastify's body
+    // without `code` or Retry-After; idle keep-alive sockets are closed when close() starts.
+    return503OnClosing: false,
     forceCloseConnections: 'idle',
   };
 }

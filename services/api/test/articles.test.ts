@@ -192,4 +192,63 @@ describe('POST /articles', () => {
     const res = await api.app.inject({ method: 'POST', url: '/articles', payload: body(await reference()) });
     assert.equal(res.statusCode, 401);
   });
+
+  test('dates the schema accepts but DATETIME cannot hold are 400 INVALID_DATE naming the field', async () => {
+    const ref = await reference();
+    const cases: [string, string][] = [
+      ['startTime', '2016-12-31T23:59:60Z'], // a leap second: Date cannot represent it
+      ['endTime', '9999-12-31T23:00:00-05:00'], // the year 10000 in UTC
+      ['startTime', '0000-01-01T00:00:00+01:00'], // the year -1 in UTC
+    ];
+    const before = await db.query<{ n: number }[]>('SELECT COUNT(*) AS n FROM article');
+    for (const [field, value] of cases) {
+      const res = await api.app.inject({
+        method: 'POST',
+        url: '/articles',
+        headers: bearer(token),
+        payload: { ...body(ref), [field]: value },
+      });
+      assert.equal(res.statusCode, 400, value);
+      const error = errorBody(res);
+      assert.equal(error.code, 'INVALID_DATE', value);
+      assert.match(error.message, new RegExp(`^body/${field} `), value);
+    }
+    const afterRows = await db.query<{ n: number }[]>('SELECT COUNT(*) AS n FROM article');
+    assert.equal(afterRows[0]!.n, before[0]!.n);
+  });
+
+  test('a member deleted while its token is still valid gets 401 MEMBER_NOT_FOUND, not 500', async () => {
+    const email = 'leaving@example.com';
+    const signUp = await api.app.inject({
+      method: 'POST',
+      url: '/auth/sign-up',
+      payload: { email, password: 'leaving-password-1', name: 'Leaving', nickname: 'leaver' },
+    });
+    assert.equal(signUp.statusCode, 201);
+    const signInRes = await api.app.inject({
+      method: 'POST',
+      url: '/auth/sign-in',
+      payload: { email, password: 'leaving-password-1' },
+    });
+    const orphan = signInRes.json<{ accessToken: string }>().accessToken;
+    await db.query('DELETE FROM member WHERE email = ?', [email]);
+
+    const article = await api.app.inject({
+      method: 'POST',
+      url: '/articles',
+      headers: bearer(orphan),
+      payload: body(await reference()),
+    });
+    assert.equal(article.statusCode, 401);
+    assert.equal(errorBody(article).code, 'MEMBER_NOT_FOUND');
+    assert.equal(article.headers['www-authenticate'], 'Bearer');
+    const join = await api.app.inject({
+      method: 'POST',
+      url: '/participations',
+      headers: bearer(orphan),
+      payload: { articleId: 1 },
+    });
+    assert.equal(join.statusCode, 401, 'the member is missing, not the article');
+    assert.equal(errorBody(join).code, 'MEMBER_NOT_FOUND');
+  });
 });

@@ -177,6 +177,24 @@ describe('POST /auth/access-token', () => {
     assert.equal(again.statusCode, 200);
   });
 
+  test('4 concurrent refreshes with the same token: exactly one 200, the others 401', async () => {
+    const tokens = await signIn(api.app, 6);
+    const results = await Promise.all(
+      Array.from({ length: 4 }, () =>
+        api.app.inject({ method: 'POST', url: '/auth/access-token', payload: { refreshToken: tokens.refreshToken } }),
+      ),
+    );
+    const statuses = results.map((r) => r.statusCode).sort();
+    assert.deepEqual(statuses, [200, 401, 401, 401]);
+    const winner = results.find((r) => r.statusCode === 200)!.json<Tokens>();
+    const again = await api.app.inject({
+      method: 'POST',
+      url: '/auth/access-token',
+      payload: { refreshToken: winner.refreshToken },
+    });
+    assert.equal(again.statusCode, 200, 'the one rotated token works');
+  });
+
   test('an unknown or expired refresh token is 401', async () => {
     const unknown = await api.app.inject({
       method: 'POST',
@@ -246,7 +264,13 @@ describe('the auth hook', () => {
   const url = '/members/1';
 
   test('no Authorization header, another scheme, or an empty token: 401 with WWW-Authenticate', async () => {
-    for (const headers of [{}, { authorization: 'Basic dTpw' }, { authorization: 'Bearer ' }]) {
+    for (const headers of [
+      {},
+      { authorization: 'Basic dTpw' },
+      { authorization: 'Bearer ' },
+      { authorization: 'Bearerx token' },
+      { authorization: 'Bea"er token' },
+    ]) {
       const res = await api.app.inject({ method: 'GET', url, headers });
       assert.equal(res.statusCode, 401, JSON.stringify(headers));
       assert.equal(res.headers['www-authenticate'], 'Bearer');
@@ -281,7 +305,7 @@ describe('the auth hook', () => {
       const res = await api.app.inject({
         method: 'GET',
         url,
-        headers: { authorization: `bearer ${tokens.accessToken}` },
+        headers: { authorization: `${['bearer', 'BEARER', 'BeArEr'][i]} ${tokens.accessToken}` },
       });
       assert.equal(res.statusCode, 200);
     }

@@ -48,12 +48,15 @@ function capturingLogger(): { logger: pino.Logger; lines: Array<{ msg: string }>
   return { logger, lines };
 }
 
-function denylist(opts: { db?: DenylistDb; now?: () => number; logger?: pino.Logger } = {}): Denylist {
+function denylist(
+  opts: { db?: DenylistDb; now?: () => number; logger?: pino.Logger; purgeEveryPolls?: number } = {},
+): Denylist {
   const d = new Denylist({
     db: opts.db ?? poolDb(),
     pollIntervalMs: POLL_MS,
     logger: opts.logger ?? capturingLogger().logger,
     ...(opts.now ? { now: opts.now } : {}),
+    ...(opts.purgeEveryPolls ? { purgeEveryPolls: opts.purgeEveryPolls } : {}),
   });
   denylists.push(d);
   return d;
@@ -158,6 +161,49 @@ test('a database outage is logged, loses no entry, and polling resumes afterward
   await waitFor('the revocation after recovery', () => d.has(revokedDuringRecovery));
   assert.ok(lines.some((l) => l.msg === 'denylist poll recovered'));
   assert.equal(d.has(kept), true);
+});
+
+test('expired rows are purged from the table every N polls; recent and unexpired ones stay', async () => {
+  const { logger, lines } = capturingLogger();
+  const insert = (jti: string, expiresSql: string) =>
+    db.query(
+      `INSERT INTO access_token_denylist (jti, member_id, expires_at, created_at) VALUES (?, 6, ${expiresSql}, UTC_TIMESTAMP(3))`,
+      [jti],
+    );
+  const expired = [randomUUID(), randomUUID(), randomUUID()];
+  for (const jti of expired) await insert(jti, 'UTC_TIMESTAMP(3) - INTERVAL 2 MINUTE');
+  const withinSlack = randomUUID();
+  await insert(withinSlack, 'UTC_TIMESTAMP(3) - INTERVAL 10 SECOND');
+  const live = randomUUID();
+  await insert(live, 'UTC_TIMESTAMP(3) + INTERVAL 15 MINUTE');
+  const present = async (jtis: string[]) =>
+    (await db.query<Array<{ jti: string }>>('SELECT jti FROM access_token_denylist WHERE jti IN (?)', [jtis])).map(
+      (r) => r.jti,
+    );
+
+  const d = denylist({ logger, purgeEveryPolls: 2 });
+  await d.start();
+  await waitFor('a purge', () => lines.some((l) => l.msg === 'denylist purged expired rows'));
+  assert.deepEqual(await present(expired), []);
+  assert.deepEqual((await present([withinSlack, live])).sort(), [withinSlack, live].sort());
+  assert.equal(d.has(live), true);
+});
+
+test('a failed purge is logged and polling goes on', async () => {
+  const { logger, lines } = capturingLogger();
+  const real = poolDb();
+  const failingPurge: DenylistDb = {
+    query<T>(sql: string, params?: unknown[]): Promise<T> {
+      if (sql.startsWith('DELETE')) return Promise.reject(new Error('purge refused'));
+      return real.query<T>(sql, params);
+    },
+  };
+  const d = denylist({ db: failingPurge, logger, purgeEveryPolls: 1 });
+  await d.start();
+  await waitFor('two failed purges', () => lines.filter((l) => l.msg === 'denylist purge failed').length >= 2);
+  const jti = randomUUID();
+  await denylist().revoke(jti, 6, inMinutes(15));
+  await waitFor('a revocation seen after the failures', () => d.has(jti));
 });
 
 test('start() rejects when the database is unreachable', async () => {

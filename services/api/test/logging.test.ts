@@ -65,3 +65,24 @@ test('no Authorization header, token, password or secret reaches the logs', asyn
   assert.doesNotMatch(text, /Bearer /);
   assert.match(text, /\[redacted\]/);
 });
+
+test('an unmapped database error is logged without its SQL, which carries the values (a password hash)', async () => {
+  // A CHECK the API does not know about turns this one sign-up into an unmapped error (500).
+  await db.query("ALTER TABLE member ADD CONSTRAINT ck_logging_test CHECK (nickname <> 'sql-leak')");
+  try {
+    const res = await api.app.inject({
+      method: 'POST',
+      url: '/auth/sign-up',
+      payload: { email: 'leak@example.com', password: 'leak-password-1', name: 'Leak', nickname: 'sql-leak' },
+    });
+    assert.equal(res.statusCode, 500);
+  } finally {
+    await db.query('ALTER TABLE member DROP CONSTRAINT ck_logging_test');
+  }
+  const logged = lines.map((l) => JSON.parse(l)).find((l) => l.msg === 'unhandled error');
+  assert.ok(logged, 'the error was logged');
+  assert.equal(logged.err.sql, '[redacted]');
+  const text = lines.join('');
+  assert.ok(!text.includes('scrypt$'), 'no password hash in the logs');
+  assert.ok(!text.includes('leak-password-1'));
+});

@@ -1,4 +1,6 @@
 import assert from 'node:assert/strict';
+import { once } from 'node:events';
+import { connect, type Socket } from 'node:net';
 import { after, before, test } from 'node:test';
 import { loadApiConfig } from '@mokakbab/config';
 import type { TestDatabase } from '@mokakbab/db';
@@ -10,6 +12,30 @@ import { seededDatabase, testEnv, waitFor } from './helper.js';
 
 let db: TestDatabase;
 
+/** Whether a new TCP connection to the port is accepted. */
+async function accepts(port: number): Promise<boolean> {
+  const socket = connect(port, '127.0.0.1');
+  try {
+    await once(socket, 'connect');
+    return true;
+  } catch {
+    return false;
+  } finally {
+    socket.destroy();
+  }
+}
+
+/** Everything the peer sends until it closes the connection. */
+async function readAll(socket: Socket): Promise<string> {
+  let text = '';
+  socket.setEncoding('utf8');
+  socket.on('data', (chunk: string) => {
+    text += chunk;
+  });
+  await once(socket, 'close');
+  return text;
+}
+
 before(async () => {
   db = await seededDatabase({ members: 3, articles: 3, participations: 3 });
 });
@@ -18,7 +44,7 @@ after(async () => {
   await db?.close();
 });
 
-test('shutdown: ready turns 503 at once, serving goes on, in-flight requests finish, then the pool is closed', async () => {
+test('shutdown: ready turns 503 at once, serving goes on, in-flight requests finish, late ones get 503 SHUTTING_DOWN, then the pool is closed', async () => {
   const config = loadApiConfig(
     testEnv(db, {
       HOST: '127.0.0.1',
@@ -41,6 +67,11 @@ test('shutdown: ready turns 503 at once, serving goes on, in-flight requests fin
   const inFlight = fetch(`${base}/articles`);
   await waitFor('the request to queue for a connection', () => app.db.stats().queued === 1);
 
+  // A keep-alive client whose next request is half sent: its socket is busy, so close() keeps it.
+  const late = connect(port, '127.0.0.1');
+  await once(late, 'connect');
+  late.write('GET /health/live HTTP/1.1\r\nHost: 127.0.0.1\r\n');
+
   const closing = shutdown(app, admin, { delayMs: config.shutdownDelayMs });
 
   const ready = await fetch(`${base}/health/ready`);
@@ -52,6 +83,17 @@ test('shutdown: ready turns 503 at once, serving goes on, in-flight requests fin
   const pool = await fetch(`http://127.0.0.1:${adminPort}/pool`);
   assert.equal(pool.status, 200);
   await pool.body?.cancel();
+
+  // Once the listener refuses new connections, the drain has begun: finish the late request now.
+  await waitFor('the server to stop accepting', async () => !(await accepts(port)), 5_000);
+  const answer = readAll(late);
+  late.write('\r\n');
+  const raw = await answer;
+  const [head = '', payload = ''] = raw.split('\r\n\r\n');
+  assert.match(head, /^HTTP\/1\.1 503 /);
+  assert.match(head, /^retry-after: 1$/im);
+  assert.match(head, /^connection: close$/im);
+  assert.equal(JSON.parse(payload).code, 'SHUTTING_DOWN');
 
   const response = await inFlight;
   assert.equal(response.status, 200);

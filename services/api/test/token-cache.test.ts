@@ -3,6 +3,7 @@ import { generateKeyPairSync, randomUUID } from 'node:crypto';
 import { describe, test } from 'node:test';
 import { createSigner, createVerifier } from 'fast-jwt';
 import {
+  cacheKey,
   createCachedVerifier,
   TokenError,
   type AccessClaims,
@@ -115,7 +116,23 @@ describe('hits and misses', () => {
     assert.equal(calls(), 2);
   });
 
-  test('the key is the whole token: same header and payload with another signature does not hit', () => {
+  test('the key is a SHA-256 digest of the whole token: one character apart means two entries', () => {
+    const base = claims();
+    // A verifier that accepts both, so only the cache key can tell them apart.
+    const spy = spied((token) => ({ ...base, sub: token.endsWith('a') ? '1' : '2' }));
+    const { cached } = verifier({ verify: spy.verify });
+    const [a, b] = ['header.payload.signa', 'header.payload.signb'];
+    assert.equal(cacheKey(a).length, 44, 'a base64 SHA-256 digest');
+    assert.notEqual(cacheKey(a), cacheKey(b));
+    assert.equal(cached.verify(a).sub, '1');
+    assert.equal(cached.verify(b).sub, '2');
+    assert.equal(cached.verify(a).sub, '1');
+    assert.equal(cached.verify(b).sub, '2');
+    assert.deepEqual(cached.stats(), { hits: 2, misses: 2, size: 2 });
+    assert.equal(spy.calls(), 2);
+  });
+
+  test('same header and payload with another signature is not served from the cache', () => {
     const { cached } = verifier();
     const payload = claims();
     const good = signHs(payload);

@@ -13,12 +13,19 @@ const MESSAGES: Readonly<Record<string, string>> = {
   TOKEN_REVOKED: 'The access token has been revoked.',
 };
 
+const BEARER = 'bearer';
 const BEARER_PREFIX_LENGTH = 'Bearer '.length;
+const SPACE = 32;
+const ASCII_CASE_BIT = 0x20;
 
 function bearerToken(header: string | undefined): string | undefined {
   if (header === undefined || header.length <= BEARER_PREFIX_LENGTH) return undefined;
-  // The scheme is case-insensitive (RFC 9110); compare without allocating a lowered copy.
-  if (header.charCodeAt(6) !== 32 || header.slice(0, 6).toLowerCase() !== 'bearer') return undefined;
+  // The scheme is case-insensitive (RFC 9110): compare char codes with the case bit set, no copies.
+  // Setting the bit maps only 'B'/'b' (and so on) to the lowercase letter, so nothing else matches.
+  for (let i = 0; i < BEARER.length; i++) {
+    if ((header.charCodeAt(i) | ASCII_CASE_BIT) !== BEARER.charCodeAt(i)) return undefined;
+  }
+  if (header.charCodeAt(BEARER.length) !== SPACE) return undefined;
   return header.slice(BEARER_PREFIX_LENGTH).trim();
 }
 

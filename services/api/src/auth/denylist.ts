@@ -15,6 +15,8 @@ export interface DenylistOptions {
   logger: DenylistLogger;
   /** Clock in ms, for tests. */
   now?: () => number;
+  /** Expired rows are deleted every this many polls. Default 60 (a minute at the default interval). */
+  purgeEveryPolls?: number;
 }
 
 export type DenylistLogger = Pick<BaseLogger, 'info' | 'warn'>;
@@ -35,6 +37,13 @@ const OVERLAP_MS = 5_000;
 const UTC_MS = (column: string): string => `TIMESTAMPDIFF(MICROSECOND, '1970-01-01', ${column}) DIV 1000`;
 const INSERT_SQL =
   'INSERT IGNORE INTO access_token_denylist (jti, member_id, expires_at, created_at) VALUES (?, ?, ?, UTC_TIMESTAMP(3))';
+// Expired rows are useless (the token is refused on exp anyway); the minute of slack covers clocks.
+// Small batches keep each DELETE's locks and undo short next to the sign-outs inserting rows.
+const PURGE_BATCH_ROWS = 1_000;
+const PURGE_SQL = `DELETE FROM access_token_denylist WHERE expires_at < UTC_TIMESTAMP(3) - INTERVAL 1 MINUTE LIMIT ${PURGE_BATCH_ROWS}`;
+// At most this many batches a purge; what is left waits for the next one.
+const PURGE_MAX_BATCHES = 20;
+const DEFAULT_PURGE_EVERY_POLLS = 60;
 const SELECT_SINCE_SQL =
   `SELECT jti, ${UTC_MS('expires_at')} AS expires_at_ms, ${UTC_MS('created_at')} AS created_at_ms ` +
   'FROM access_token_denylist WHERE created_at >= ? AND expires_at > ?';
@@ -56,12 +65,15 @@ export class Denylist {
   #timer: NodeJS.Timeout | undefined;
   #running = false;
   #failedPolls = 0;
+  readonly #purgeEveryPolls: number;
+  #pollsSincePurge = 0;
 
   constructor(opts: DenylistOptions) {
     this.#db = opts.db;
     this.#pollIntervalMs = opts.pollIntervalMs ?? DEFAULT_POLL_INTERVAL_MS;
     this.#logger = opts.logger;
     this.#now = opts.now ?? Date.now;
+    this.#purgeEveryPolls = opts.purgeEveryPolls ?? DEFAULT_PURGE_EVERY_POLLS;
   }
 
   /** Records the revocation and applies it here at once; other instances see it on their next poll. */
@@ -134,6 +146,26 @@ export class Denylist {
       this.#logger.warn({ err, failedPolls: this.#failedPolls }, 'denylist poll failed');
     }
     this.#dropExpired();
+    if (++this.#pollsSincePurge >= this.#purgeEveryPolls) {
+      this.#pollsSincePurge = 0;
+      await this.#purge();
+    }
     if (this.#running) this.#schedule();
+  }
+
+  /** Deletes expired rows in batches; a failure is logged and the next purge tries again. */
+  async #purge(): Promise<void> {
+    let deleted = 0;
+    try {
+      for (let batch = 0; batch < PURGE_MAX_BATCHES; batch++) {
+        const result = await this.#db.query<{ affectedRows: number }>(PURGE_SQL);
+        deleted += result.affectedRows;
+        if (result.affectedRows < PURGE_BATCH_ROWS || !this.#running) break;
+      }
+    } catch (err) {
+      this.#logger.warn({ err, deleted }, 'denylist purge failed');
+      return;
+    }
+    if (deleted > 0) this.#logger.info({ deleted }, 'denylist purged expired rows');
   }
 }

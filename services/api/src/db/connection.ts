@@ -48,7 +48,12 @@ export class PooledConnection {
 
   /** `SELECT 1` within timeoutMs; a connection that does not answer in time is destroyed. */
   validate(timeoutMs: number): Promise<void> {
-    return this.bounded(timeoutMs, (done) => this.raw.query('SELECT 1', done));
+    return this.statement('SELECT 1', timeoutMs);
+  }
+
+  /** One statement without parameters within timeoutMs (session setup); destroyed if it does not answer. */
+  statement(sql: string, timeoutMs: number): Promise<void> {
+    return this.bounded(timeoutMs, (done) => this.raw.query(sql, done));
   }
 
   /** COM_PING within timeoutMs: one round trip, no statement parsing on the server. */

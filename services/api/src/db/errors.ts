@@ -94,3 +94,57 @@ export function isDeadConnectionError(err: unknown): boolean {
     (typeof errno === 'number' && DEAD_CONNECTION_ERRNOS.has(errno))
   );
 }
+
+// The server's condition, not the statement's fault: the same statement can succeed on a retry.
+// Client-side codes carry no errno, so they are matched by code.
+const UNAVAILABLE_CODES = new Set([
+  ...TRANSIENT_CONNECT_CODES,
+  ...DEAD_CONNECTION_CODES,
+  'ENOTFOUND',
+  'PROTOCOL_ENQUEUE_AFTER_FATAL_ERROR',
+  'ER_LOCK_DEADLOCK',
+  'ER_LOCK_WAIT_TIMEOUT',
+  'ER_QUERY_INTERRUPTED',
+  'ER_OPTION_PREVENTS_STATEMENT',
+  'ER_READ_ONLY_MODE',
+  'ER_CANT_EXECUTE_IN_READ_ONLY_TRANSACTION',
+  'ER_QUERY_TIMEOUT',
+  'ER_STATEMENT_TIMEOUT',
+]);
+// 1205 lock wait timeout, 1213 deadlock, 1317 query interrupted, 1290 read-only (after a
+// failover), 1836 read-only mode, 1792 read-only transaction, 3024 max_execution_time (MySQL),
+// 1969 max_statement_time (MariaDB).
+const UNAVAILABLE_ERRNOS = new Set([
+  ...TRANSIENT_CONNECT_ERRNOS,
+  ...DEAD_CONNECTION_ERRNOS,
+  1205,
+  1213,
+  1317,
+  1290,
+  1836,
+  1792,
+  3024,
+  1969,
+]);
+
+/**
+ * The one classification the HTTP layer uses for 503 + Retry-After: the database cannot be
+ * reached, the connection broke, or the server refused the statement for a reason a retry can get
+ * past (lock contention, read-only after a failover, a statement time limit).
+ */
+export function isUnavailableError(err: unknown): boolean {
+  if (typeof err !== 'object' || err === null) return false;
+  const { code, errno } = err as DriverError;
+  return (
+    isDeadConnectionError(err) ||
+    (typeof code === 'string' && UNAVAILABLE_CODES.has(code)) ||
+    (typeof errno === 'number' && UNAVAILABLE_ERRNOS.has(errno))
+  );
+}
+
+/** The foreign key an ER_NO_REFERENCED_ROW_2 names (`fk_participation_member`), or undefined. */
+export function missingReference(err: unknown): string | undefined {
+  const { code, message } = (err ?? {}) as DriverError & { message?: unknown };
+  if (code !== 'ER_NO_REFERENCED_ROW_2' || typeof message !== 'string') return undefined;
+  return /CONSTRAINT `([^`]+)`/.exec(message)?.[1] ?? '';
+}

@@ -3,6 +3,8 @@ export {
   PoolUnavailableError,
   PoolWarmError,
   isDeadConnectionError,
+  isUnavailableError,
+  missingReference,
   type PoolUnavailableCode,
   type PoolWarmCode,
 } from './errors.js';

@@ -92,6 +92,7 @@ export interface DbPoolEvents {
 }
 
 const DEFAULT_ALIVE_BYPASS_WINDOW_MS = 500;
+const UTC_SESSION_SQL = "SET time_zone = '+00:00'";
 
 type FullListener = (err?: Error) => void;
 
@@ -110,8 +111,8 @@ export class DbPool extends EventEmitter<DbPoolEvents> {
   private ending = 0;
   private connectFailures = 0;
   private retryTimer: NodeJS.Timeout | undefined;
-  /** Connections lost or retired and not yet replaced: the next opens count as `replaced`. */
-  private owedReplacements = 0;
+  /** Connections ever opened; the pool only opens to reach `size`, so each beyond it replaced one. */
+  private openedCount = 0;
   private closed = false;
   private closing: Promise<void> | undefined;
   private onDrained: (() => void) | undefined;
@@ -172,23 +173,27 @@ export class DbPool extends EventEmitter<DbPoolEvents> {
   }
 
   async query<T = unknown>(sql: string, params?: unknown[]): Promise<T> {
-    return this.run<T>(await this.acquire(false), sql, params);
+    return this.run<T>(await this.acquire(false, this.acquireDeadline()), sql, params);
   }
 
-  /** Like query, but a read that failed because its connection was dead runs once more on a validated one. */
+  /**
+   * Like query, but a read that failed because its connection was dead runs once more on a
+   * validated one, within what is left of the same acquire deadline.
+   */
   async read<T = unknown>(sql: string, params?: unknown[]): Promise<T> {
+    const deadline = this.acquireDeadline();
     try {
-      return await this.query<T>(sql, params);
+      return await this.run<T>(await this.acquire(false, deadline), sql, params);
     } catch (err) {
       if (this.closed || !isDeadConnectionError(err)) throw err;
       this.log.warn({ code: errorCode(err) }, 'db pool: read failed on a dead connection, retrying once');
-      return this.run<T>(await this.acquire(true), sql, params);
+      return this.run<T>(await this.acquire(true, deadline), sql, params);
     }
   }
 
   /** Runs fn inside BEGIN/COMMIT on one connection; ROLLBACK when fn or COMMIT throws. */
   async transaction<T>(fn: (conn: TxConnection) => Promise<T>): Promise<T> {
-    const conn = await this.acquire(false);
+    const conn = await this.acquire(false, this.acquireDeadline());
     let dead = false;
     let finished = false;
     const tx: TxConnection = {
@@ -245,17 +250,31 @@ export class DbPool extends EventEmitter<DbPoolEvents> {
 
   // ---- acquire / release (the hot path) ----
 
-  private async acquire(alwaysValidate: boolean): Promise<PooledConnection> {
+  private acquireDeadline(): number {
+    return performance.now() + this.opts.acquireTimeoutMs;
+  }
+
+  /**
+   * The deadline bounds the whole acquire, pings included: against a server that stopped
+   * answering, a stack of stale idle connections would otherwise cost one ping timeout each.
+   */
+  private async acquire(alwaysValidate: boolean, deadline: number): Promise<PooledConnection> {
     if (this.closed) throw closedError();
-    const deadline = performance.now() + this.opts.acquireTimeoutMs;
     for (;;) {
+      if (performance.now() >= deadline) {
+        // Whatever was discarded on the way is being replaced already; this acquire gives up.
+        this.fill();
+        throw acquireTimeoutError(this.opts.acquireTimeoutMs);
+      }
       const conn = this.idle.pop() ?? (await this.waitForConnection(deadline));
       conn.busy = true;
       const now = performance.now();
       if (!conn.broken && !alwaysValidate && now - conn.lastUsedAt <= this.aliveBypassWindowMs) return conn;
       try {
         if (conn.broken) throw new Error('connection was lost while idle');
-        await conn.ping(this.opts.connectTimeoutMs);
+        // A ping cut short by the deadline destroys the connection: its answer would arrive on a
+        // connection nobody waits for, and a server that slow is better reconnected.
+        await conn.ping(Math.max(1, Math.min(this.opts.connectTimeoutMs, deadline - now)));
         conn.lastUsedAt = performance.now();
         return conn;
       } catch (err) {
@@ -358,7 +377,6 @@ export class DbPool extends EventEmitter<DbPoolEvents> {
       { threadId: conn.threadId, code: err === undefined ? undefined : errorCode(err) },
       'db pool: connection lost, replacing it',
     );
-    this.owedReplacements++;
     this.fill();
   }
 
@@ -366,7 +384,6 @@ export class DbPool extends EventEmitter<DbPoolEvents> {
     this.remove(conn);
     this.endConnection(conn);
     this.recycled++;
-    this.owedReplacements++;
     this.log.debug({ threadId: conn.threadId }, 'db pool: connection reached its max lifetime');
     this.emit('recycle', conn.threadId);
     this.fill();
@@ -396,11 +413,16 @@ export class DbPool extends EventEmitter<DbPoolEvents> {
     const conn = new PooledConnection(this.connectionOptions, this.onLost);
     conn
       .connect()
+      // UTC sessions: CURRENT_TIMESTAMP defaults and mysql2's `timezone: 'Z'` reads then agree
+      // whatever time zone the server or this process runs in.
+      .then(() => conn.statement(UTC_SESSION_SQL, this.opts.connectTimeoutMs))
       .then(() => conn.validate(this.opts.connectTimeoutMs))
       .then(
         () => this.opened(conn),
         (err: unknown) => this.openFailed(conn, err),
-      );
+      )
+      // A bug in the bookkeeping above must show in the logs, not as an unhandled rejection.
+      .catch((err: unknown) => this.log.error({ err }, 'db pool: opening a connection failed unexpectedly'));
   }
 
   private opened(conn: PooledConnection): void {
@@ -410,10 +432,7 @@ export class DbPool extends EventEmitter<DbPoolEvents> {
       this.endConnection(conn);
       return;
     }
-    if (this.owedReplacements > 0) {
-      this.owedReplacements--;
-      this.replaced++;
-    }
+    if (++this.openedCount > this.opts.size) this.replaced++;
     const now = performance.now();
     const lifetimeMs = this.opts.maxLifetimeMs - Math.random() * this.opts.lifetimeJitterMs;
     conn.expiresAt = now + lifetimeMs;
@@ -453,8 +472,9 @@ export class DbPool extends EventEmitter<DbPoolEvents> {
   }
 
   private scheduleRetry(): void {
-    const delayMs = fullJitterDelayMs(this.connectFailures++, CONNECT_BACKOFF.baseMs, CONNECT_BACKOFF.capMs);
+    // Failures of one round (up to warmConcurrency handshakes) share one timer and one step of backoff.
     if (this.retryTimer !== undefined) return;
+    const delayMs = fullJitterDelayMs(this.connectFailures++, CONNECT_BACKOFF.baseMs, CONNECT_BACKOFF.capMs);
     this.retryTimer = setTimeout(() => {
       this.retryTimer = undefined;
       this.fill();

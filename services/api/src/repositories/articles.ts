@@ -103,8 +103,16 @@ export function createArticlesRepository(db: DbPool) {
       return rows.length > 0;
     },
 
-    /** Checks the references and inserts in one transaction; a problem comes back instead of an article. */
-    create(memberId: number, input: CreateArticleInput): Promise<ArticleView | ReferenceProblem> {
+    /**
+     * Checks the references and inserts in one transaction; a problem comes back instead of an
+     * article. The times come parsed and range-checked by the route.
+     */
+    create(
+      memberId: number,
+      input: CreateArticleInput,
+      startTime: Date,
+      endTime: Date,
+    ): Promise<ArticleView | ReferenceProblem> {
       return db.transaction(async (conn: TxConnection) => {
         const [refs] = await conn.query<ReferencesRow[]>(SELECT_REFERENCES, [
           input.categoryId,
@@ -122,8 +130,8 @@ export function createArticlesRepository(db: DbPool) {
           input.districtId,
           input.title,
           input.content,
-          new Date(input.startTime),
-          new Date(input.endTime),
+          startTime,
+          endTime,
         ]);
         const [row] = await conn.query<ArticleRow[]>(SELECT_ONE, [result.insertId]);
         return toView(row!);

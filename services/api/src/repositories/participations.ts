@@ -6,7 +6,8 @@ import type { ParticipantView, ParticipationView } from '../schemas/participatio
 
 // WHERE status = 'ACTIVE' AND article_id = ? AND id < ? ORDER BY id DESC is one backward range scan of
 // ix_participation_status_article (InnoDB appends the primary key to every secondary index).
-const SELECT_PARTICIPANTS = `
+/** Exported so a test can EXPLAIN the exact statement the hot path runs. */
+export const SELECT_PARTICIPANTS = `
   SELECT p.id, p.status, p.created_at, m.id AS member_id, m.nickname, m.profile_image
   FROM participation p FORCE INDEX (ix_participation_status_article)
     JOIN member m ON m.id = p.member_id
@@ -20,7 +21,7 @@ const SELECT_ID_BY_PAIR = 'SELECT id FROM participation WHERE article_id = ? AND
 const SELECT_BY_ID = 'SELECT id, article_id, member_id, status FROM participation WHERE id = ?';
 const CANCEL = `UPDATE participation SET status = 'CANCELLED' WHERE id = ?`;
 
-const FIRST_PAGE_CURSOR = MAX_ID + 1;
+export const FIRST_PAGE_CURSOR = MAX_ID + 1;
 
 interface ParticipantRow {
   id: number;

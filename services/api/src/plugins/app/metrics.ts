@@ -1,6 +1,7 @@
 // Prometheus metrics on a registry of this app instance (not prom-client's global one, so several
 // apps in one process, as in tests, do not collide): pool state read from stats() at scrape time,
 // warm-up duration, JWT cache, HTTP durations by route, and the default process metrics.
+import type { onResponseHookHandler } from 'fastify';
 import fp from 'fastify-plugin';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 
@@ -107,15 +108,36 @@ export default fp(
       buckets: HTTP_BUCKETS_S,
       registers: [registry],
     });
+    // One child per (route, method, status), looked up in Maps: no labels object and no prom-client
+    // label hashing per request. Each route gets its own hook from onRoute, so the route pattern is
+    // known without request.routeOptions (a getter that builds an object per call).
+    type Children = Map<string, Map<number, Histogram.Internal<string>>>;
+    const observe = (children: Children, route: string, method: string, statusCode: number, seconds: number) => {
+      let byStatus = children.get(method);
+      if (byStatus === undefined) children.set(method, (byStatus = new Map()));
+      let child = byStatus.get(statusCode);
+      if (child === undefined) {
+        child = httpDuration.labels({ method, route, status_code: statusCode });
+        byStatus.set(statusCode, child);
+      }
+      child.observe(seconds);
+    };
+    fastify.addHook('onRoute', (routeOptions) => {
+      const route = routeOptions.url;
+      const children: Children = new Map();
+      const hook: onResponseHookHandler = (request, reply, done) => {
+        observe(children, route, request.method, reply.statusCode, reply.elapsedTime / 1000);
+        done();
+      };
+      const existing = routeOptions.onResponse;
+      routeOptions.onResponse =
+        existing === undefined ? [hook] : [...(Array.isArray(existing) ? existing : [existing]), hook];
+    });
+    // Requests no route matched run only the root hooks.
+    const unmatched: Children = new Map();
     fastify.addHook('onResponse', (request, reply, done) => {
-      httpDuration.observe(
-        {
-          method: request.method,
-          route: request.routeOptions.url ?? UNMATCHED_ROUTE,
-          status_code: reply.statusCode,
-        },
-        reply.elapsedTime / 1000,
-      );
+      if (request.is404)
+        observe(unmatched, UNMATCHED_ROUTE, request.method, reply.statusCode, reply.elapsedTime / 1000);
       done();
     });
 

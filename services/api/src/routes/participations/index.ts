@@ -1,5 +1,6 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import { conflict, forbidden, isMissingReference, notFound } from '../../errors.js';
+import { missingReference } from '../../db/index.js';
+import { conflict, forbidden, notFound } from '../../errors.js';
 import { PageQuery, IdParams, errors } from '../../schemas/common.js';
 import { ArticleIdParams, JoinBody, ParticipantPage, Participation } from '../../schemas/participations.js';
 
@@ -44,7 +45,8 @@ const plugin: FastifyPluginAsyncTypebox = async (fastify) => {
       try {
         result = await participations.join(articleId, request.user.id);
       } catch (err) {
-        if (isMissingReference(err)) throw articleNotFound(articleId);
+        // A deleted member (fk_participation_member) is the error handler's 401.
+        if (missingReference(err) === 'fk_participation_article') throw articleNotFound(articleId);
         throw err;
       }
       if (result === 'ALREADY_JOINED') throw conflict('ALREADY_JOINED', `You already joined article ${articleId}.`);
