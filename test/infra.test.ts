@@ -1,7 +1,8 @@
 // Static checks of infra/: every env name is one @mokakbab/config knows, the pool plan written in the
 // manifests agrees with the replicas, autoscaler and surge they declare and fits the server's
 // max_connections, and probes and grace periods match the API's contract. No Docker needed;
-// the Kubernetes cases need kubectl (for `kubectl kustomize`) and skip without it.
+// the Kubernetes cases need kubectl (for `kubectl kustomize`): they skip without it locally and
+// fail without it in CI.
 import assert from 'node:assert/strict';
 import { execFileSync, spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
@@ -18,6 +19,7 @@ import {
   warmerConfigVars,
   type Env,
 } from '@mokakbab/config';
+import { parseReplay } from '../services/warmer/src/replay.js';
 
 const ROOT = fileURLToPath(new URL('../', import.meta.url));
 const at = (path: string) => `${ROOT}${path}`;
@@ -137,6 +139,12 @@ describe('infra/compose/compose.yaml', () => {
     assert.equal(warmer.warmSlots, config.warmSlots, 'the warmer uses the slots the plan counts');
     assert.equal(warmer.mode, 'fleet');
     assert.equal(warmer.fleetHost, 'api');
+    assert.equal(
+      warmer.fleetMinTargets,
+      services.api?.deploy?.replicas,
+      'WARMER_FLEET_MIN_TARGETS = api deploy.replicas: a crashed replica keeps the warmer unhealthy',
+    );
+    if (warmer.replay) parseReplay(warmer.replay, 'compose warmer WARMER_REPLAY');
   });
 
   test('the admin port listens on the network but is never published', () => {
@@ -164,6 +172,8 @@ describe('infra/compose/compose.yaml', () => {
 
 interface Probe {
   httpGet?: { path: string; port: string | number };
+  periodSeconds?: number;
+  failureThreshold?: number;
 }
 interface Container {
   name: string;
@@ -195,6 +205,18 @@ interface Resource {
 }
 
 const hasKubectl = spawnSync('kubectl', ['version', '--client'], { stdio: 'ignore' }).status === 0;
+// CI must check the manifests: a runner without kubectl fails instead of silently skipping them.
+const inCi = process.env.CI === 'true';
+
+test(
+  'kubectl is available where the Kubernetes manifests must be checked',
+  { skip: hasKubectl || !inCi ? 'kubectl found, or not CI' : false },
+  () => {
+    assert.fail(
+      'CI needs the kubectl client (`kubectl kustomize` renders infra/k8s/overlays); install it on the runner',
+    );
+  },
+);
 
 function kustomize(overlay: string): Resource[] {
   const out = execFileSync('kubectl', ['kustomize', at(`infra/k8s/overlays/${overlay}`)], {
@@ -258,7 +280,11 @@ for (const overlay of ['dev', 'prod'] as const) {
       if (overlay === 'prod') assert.match(api.DB_MAX_CONNECTIONS ?? '', /^\d+$/, 'prod states its server size');
       const config = assertPlanFits(api, `${overlay} api`);
       const hpa = one('HorizontalPodAutoscaler');
-      assert.equal(config.replicas, deployment().spec!.replicas, 'DB_REPLICAS = Deployment replicas');
+      assert.equal(
+        deployment().spec!.replicas,
+        undefined,
+        'the Deployment sets no replicas: the HPA owns the count, `kubectl apply` must not reset it',
+      );
       assert.equal(config.replicas, hpa.spec!.minReplicas, 'DB_REPLICAS = HPA minReplicas');
       assert.equal(config.maxReplicas, hpa.spec!.maxReplicas, 'DB_MAX_REPLICAS = HPA maxReplicas');
       const maxSurge = String(deployment().spec!.strategy?.rollingUpdate?.maxSurge);
@@ -279,14 +305,21 @@ for (const overlay of ['dev', 'prod'] as const) {
       assert.ok(WARMER_PATHS.has(warmer.readinessProbe?.httpGet?.path ?? ''), 'readiness on /ready');
       const env = loadWarmerConfig(containerEnv(warmer, resources));
       assert.equal(portNumber(warmer, warmer.readinessProbe!.httpGet!.port), env.warmerPort);
-      const replay = JSON.parse(env.replay ?? '[]') as { path: string }[];
-      for (const request of replay) assert.match(request.path, /^\//);
+      // The warmer's own parser: what it would refuse at start fails here.
+      assert.ok(env.replay, 'the manifests set WARMER_REPLAY');
+      const replay = parseReplay(env.replay, `${overlay} WARMER_REPLAY`);
+      assert.ok(replay.requests.length > 0);
     });
 
     test("the API's probes use its health paths; only liveness gates start-up", () => {
       const api = container('api');
       const config = loadApiConfig({ ...SECRET_PLACEHOLDERS, ...containerEnv(api, resources) });
       assert.equal(api.startupProbe?.httpGet?.path, '/health/live');
+      const budgetS = (api.startupProbe?.periodSeconds ?? 10) * (api.startupProbe?.failureThreshold ?? 3);
+      assert.ok(
+        budgetS >= (2 * config.warmTimeoutMs) / 1000,
+        `startupProbe budget ${budgetS} s must exceed DB_WARM_TIMEOUT_MS (${config.warmTimeoutMs} ms) with margin`,
+      );
       assert.equal(api.readinessProbe?.httpGet?.path, '/health/ready');
       assert.equal(api.livenessProbe?.httpGet?.path, '/health/live');
       for (const probe of [api.startupProbe, api.readinessProbe, api.livenessProbe]) {
@@ -312,7 +345,11 @@ for (const overlay of ['dev', 'prod'] as const) {
       test('the in-cluster MySQL is configured by infra/mysql/my.cnf', () => {
         const config = resources.find((r) => r.kind === 'ConfigMap' && r.metadata.name.startsWith('mysql-config'));
         assert.equal(config?.data?.['my.cnf'], readFileSync(at('infra/mysql/my.cnf'), 'utf8'));
-        one('StatefulSet');
+        const mysql = one('StatefulSet').spec!.template!.spec.containers[0]!;
+        const startup = mysql.startupProbe;
+        assert.ok(startup, 'a startupProbe covers the first initialisation');
+        const budgetS = (startup.periodSeconds ?? 10) * (startup.failureThreshold ?? 3);
+        assert.ok(budgetS >= 120, `startupProbe budget ${budgetS} s covers a first init`);
       });
     }
   });

@@ -5,11 +5,13 @@ import { after, before, test } from 'node:test';
 import { createTestDatabase, freePort, type TestDatabase } from '@mokakbab/db';
 import { startDnsResponder, type DnsResponder } from './helpers/dns-responder.js';
 import { startApi, startWarmer, type ApiProcess, type WarmerProcess } from './helpers/processes.js';
-import { uniqueSlotPrefix } from './helpers/slots.js';
+import { holdSlots, uniqueSlotPrefix } from './helpers/slots.js';
 import { getJson, waitFor } from './helpers/wait.js';
 
 const NAME = 'api.fleet.test';
 const HOSTS = ['127.0.0.2', '127.0.0.3', '127.0.0.4'];
+const MIN_TARGETS = 2;
+const prefix = uniqueSlotPrefix();
 let db: TestDatabase;
 let dns: DnsResponder;
 let warmer: WarmerProcess;
@@ -20,7 +22,7 @@ let adminPort: number;
 before(async () => {
   db = await createTestDatabase();
   dns = await startDnsResponder();
-  dns.setAddresses(NAME, HOSTS);
+  dns.setAddresses(NAME, HOSTS.slice(0, 2));
   [port, adminPort] = [await freePort(), await freePort()];
 });
 after(async () => {
@@ -30,10 +32,16 @@ after(async () => {
   await db?.close();
 });
 
-const startReplica = (host: string) => startApi({ databaseUrl: db.url, host, port, adminPort });
+const startReplica = async (host: string) => {
+  const api = await startApi({ databaseUrl: db.url, host, port, adminPort });
+  apis.push(api);
+  return api;
+};
+type Reason = { id: string; phase: string; lastError: string };
+const reasonsOf = async () => ((await warmer.ready()).body.reasons ?? []) as Reason[];
 
 test('ready only after every replica behind the name is warm', async () => {
-  apis.push(...(await Promise.all(HOSTS.slice(0, 2).map(startReplica))));
+  await startReplica(HOSTS[0]!);
   warmer = await startWarmer({
     DATABASE_URL: db.url.href,
     WARMER_MODE: 'fleet',
@@ -42,42 +50,77 @@ test('ready only after every replica behind the name is warm', async () => {
     WARMER_FLEET_ADMIN_PORT: String(adminPort),
     WARMER_FLEET_PUBLIC_PORT: String(port),
     WARMER_RESOLVE_INTERVAL_MS: '200',
+    WARMER_FLEET_MIN_TARGETS: String(MIN_TARGETS),
     WARM_SLOTS: '1',
-    WARM_SLOT_PREFIX: uniqueSlotPrefix(),
+    WARM_SLOT_PREFIX: prefix,
   });
 
-  // Two replicas up, the third address answers nothing: those two warm, the warmer stays unready.
-  const status = await waitFor('two replicas warm', async () => {
+  // Two addresses, one replica up: that one warms, the other answers nothing, the warmer stays unready.
+  const status = await waitFor('one replica warm', async () => {
     const s = await warmer.status();
-    return s.targets.filter((t) => t.ready).length === 2 ? s : undefined;
+    return s.targets.some((t) => t.ready) ? s : undefined;
   });
   assert.deepEqual(
     status.targets.map((t) => t.id),
-    HOSTS,
+    HOSTS.slice(0, 2),
   );
   const notReady = await warmer.ready();
   assert.equal(notReady.status, 503);
-  const reasons = notReady.body.reasons as { id: string; phase: string; lastError: string }[];
+  const reasons = notReady.body.reasons as Reason[];
   assert.deepEqual(
     reasons.map((r) => [r.id, r.phase]),
-    [['127.0.0.4', 'waiting-for-admin']],
+    [['127.0.0.3', 'waiting-for-admin']],
   );
   assert.match(reasons[0]!.lastError, /ECONNREFUSED/);
 
   const startedAt = Date.now();
-  apis.push(await startReplica(HOSTS[2]!));
-  await waitFor('the whole fleet ready', async () => ((await warmer.ready()).status === 200 ? true : undefined));
-  console.log(`[measure] fleet mode: third replica warm ${Date.now() - startedAt} ms after its start began`);
-  assert.deepEqual((await warmer.ready()).body, { ready: true, targets: 3 });
-  for (const api of apis) {
-    const pool = (await getJson<{ total: number; target: number; warm: boolean }>(`${api.adminUrl}/pool`)).body;
-    assert.equal(pool.warm, true);
-    assert.equal(pool.total, pool.target);
-  }
+  await startReplica(HOSTS[1]!);
+  await waitFor('both replicas ready', async () => ((await warmer.ready()).status === 200 ? true : undefined));
+  console.log(`[measure] fleet mode: second replica warm ${Date.now() - startedAt} ms after its start began`);
+  assert.deepEqual((await warmer.ready()).body, { ready: true, targets: 2 });
 });
 
-test('an address that leaves the name is dropped at the next resolution', async () => {
+test('a replica added to the name is found at the next resolution, warmed, and counted', async () => {
+  const third = await startReplica(HOSTS[2]!);
+  // Holding the only slot keeps the new target cold, so the state in between is observable.
+  const release = await holdSlots(db, prefix, 1);
+  after(release);
+  dns.setAddresses(NAME, HOSTS);
+  const waiting = await waitFor('the third target waiting for a slot', async () => {
+    const r = await reasonsOf();
+    return r.length === 1 && r[0]!.phase === 'waiting-for-slot' ? r : undefined;
+  });
+  assert.equal(waiting[0]!.id, HOSTS[2]);
+  assert.equal((await warmer.ready()).status, 503);
+  assert.deepEqual(
+    (await warmer.status()).targets.map((t) => [t.id, t.ready]),
+    [
+      [HOSTS[0], true],
+      [HOSTS[1], true],
+      [HOSTS[2], false],
+    ],
+  );
+
+  await release();
+  await waitFor('three targets ready', async () => ((await warmer.ready()).status === 200 ? true : undefined));
+  assert.deepEqual((await warmer.ready()).body, { ready: true, targets: 3 });
+  const pool = (await getJson<{ total: number; target: number; warm: boolean }>(`${third.adminUrl}/pool`)).body;
+  assert.equal(pool.warm, true);
+  assert.equal(pool.total, pool.target);
+});
+
+test('addresses that leave the name are dropped; below WARMER_FLEET_MIN_TARGETS /ready is 503', async () => {
   dns.setAddresses(NAME, HOSTS.slice(0, 2));
   await waitFor('two targets', async () => ((await warmer.status()).targets.length === 2 ? true : undefined));
   assert.deepEqual((await warmer.ready()).body, { ready: true, targets: 2 });
+
+  // A crashed replica is no address at all: the one that is left is ready, the fleet is not.
+  dns.setAddresses(NAME, HOSTS.slice(0, 1));
+  await waitFor('one target', async () => ((await warmer.status()).targets.length === 1 ? true : undefined));
+  const ready = await warmer.ready();
+  assert.equal(ready.status, 503);
+  assert.deepEqual(
+    (ready.body.reasons as Reason[]).map((r) => [r.id, r.lastError]),
+    [['discovery', `1 of at least ${MIN_TARGETS} replicas found (WARMER_FLEET_MIN_TARGETS)`]],
+  );
 });

@@ -70,9 +70,20 @@ test('/ready is 503 while the API pool is cold and 200 once GET /pool reports it
 
 test('an API killed and restarted on the same ports: not ready, re-warmed, ready again', async () => {
   const before = (await warmer.status()).targets[0]!;
+  const logsBefore = warmer.logs.length;
   api = await restartApi(api);
-  await waitFor('the warmer not ready', async () => ((await isReady(warmer)) ? undefined : true));
   const restartedAt = Date.now();
+  // The warmer may see the restart and re-warm before a first poll could catch its 503: wait for
+  // evidence of a new cycle instead, then for ready.
+  const renewed = await waitFor('a new warm-up cycle', async () => {
+    const [t] = (await warmer.status()).targets;
+    return t && t.attempts > before.attempts && t.timings.warmStartedAt !== before.timings.warmStartedAt
+      ? t
+      : undefined;
+  });
+  assert.notEqual(renewed.timings.warmStartedAt, null);
+  const notReady = warmer.logs.slice(logsBefore).find((l) => l.msg === 'target not ready');
+  assert.ok(notReady, 'the warmer logged the target as not ready');
   await waitFor('the warmer ready again', async () => ((await isReady(warmer)) ? true : undefined), 30_000).catch(
     async (err: Error) => {
       throw new Error(

@@ -18,6 +18,8 @@ import { waitFor } from './helpers/wait.js';
 
 const APIS = 4;
 const HANDSHAKE_DELAY_MS = 200;
+/** Handshakes one API opens at once while it warms (DB_WARM_CONCURRENCY). */
+const WARM_CONCURRENCY = 1;
 let db: TestDatabase;
 let apis: ApiProcess[] = [];
 
@@ -26,7 +28,7 @@ before(async () => {
   const appUrl = await slowHandshakes(db, HANDSHAKE_DELAY_MS);
   apis = await Promise.all(
     Array.from({ length: APIS }, () =>
-      startApi({ databaseUrl: appUrl, env: { DB_POOL_SIZE: '10', DB_WARM_CONCURRENCY: '1' } }),
+      startApi({ databaseUrl: appUrl, env: { DB_POOL_SIZE: '10', DB_WARM_CONCURRENCY: String(WARM_CONCURRENCY) } }),
     ),
   );
 });
@@ -113,11 +115,16 @@ test('WARM_SLOTS=1: no two of 4 warm-ups overlap, and all end ready', async () =
   for (let i = 1; i < list.length; i++) {
     assert.ok(list[i - 1]!.end <= list[i]!.start, `warm-ups overlap: ${JSON.stringify(list)}`);
   }
+  const peak = peakHandshakes(list);
+  assert.ok(
+    peak >= 1 && peak <= WARM_CONCURRENCY,
+    `one API's handshakes at a time, saw ${peak}: ${JSON.stringify(list)}`,
+  );
   console.log(
     `[measure] time to ready, 4 APIs, K=1: ${readyMs} ms (warm-ups ${list.map((i) => i.end - i.start).join('/')} ms)`,
   );
   console.log(
-    `[measure] largest handshakes in flight at once, K=1: ${peakHandshakes(list)} (sum of maxConnecting, DB_WARM_CONCURRENCY=1)`,
+    `[measure] largest handshakes in flight at once, K=1: ${peak} (sum of maxConnecting, DB_WARM_CONCURRENCY=${WARM_CONCURRENCY})`,
   );
 });
 
@@ -128,10 +135,12 @@ test('WARM_SLOTS=4: warm-ups overlap, and all end ready', async () => {
   const list = intervals(targets);
   const overlapping = list.some((a, i) => list.slice(i + 1).some((b) => b.start < a.end));
   assert.ok(overlapping, `no two warm-ups overlap: ${JSON.stringify(list)}`);
+  const peak = peakHandshakes(list);
+  assert.ok(peak > 1, `overlapping warm-ups must also overlap their handshakes, saw ${peak}: ${JSON.stringify(list)}`);
   console.log(
     `[measure] time to ready, 4 APIs, K=4: ${readyMs} ms (warm-ups ${list.map((i) => i.end - i.start).join('/')} ms)`,
   );
   console.log(
-    `[measure] largest handshakes in flight at once, K=4: ${peakHandshakes(list)} (sum of maxConnecting, DB_WARM_CONCURRENCY=1)`,
+    `[measure] largest handshakes in flight at once, K=4: ${peak} (sum of maxConnecting, DB_WARM_CONCURRENCY=${WARM_CONCURRENCY})`,
   );
 });

@@ -24,10 +24,19 @@ export interface ServiceProcess {
   stop(signal?: NodeJS.Signals, timeoutMs?: number): Promise<number | string>;
 }
 
+// An interrupted run must not leave APIs or warmers behind: 'exit' does not fire on a signal, so the
+// signals kill the children too, then the signal goes on (re-raised when no other handler is left).
 const running = new Set<ChildProcess>();
-process.on('exit', () => {
+function killAll(): void {
   for (const child of running) child.kill('SIGKILL');
-});
+}
+process.on('exit', killAll);
+for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
+  process.once(signal, () => {
+    killAll();
+    if (process.listenerCount(signal) === 0) process.kill(process.pid, signal);
+  });
+}
 
 /** Spawns `node --conditions=source --import tsx <entry>` from the repo root with `env` on top of ours. */
 export function spawnService(entry: string, env: Record<string, string>): ServiceProcess {

@@ -223,6 +223,11 @@ export const warmerVars = {
     default: 5_000,
     min: 100,
   }),
+  fleetMinTargets: int('WARMER_FLEET_MIN_TARGETS', {
+    doc: 'Fleet mode: /ready stays 503 until at least this many replicas are found and ready.',
+    default: 1,
+    min: 1,
+  }),
   slotPrefix: str('WARM_SLOT_PREFIX', {
     doc: 'Prefix of the GET_LOCK names of the fleet warm slots.',
     default: 'mokakbab.warm',

@@ -2,8 +2,14 @@
 import pino from 'pino';
 import { ConfigError, loadWarmerConfig } from '@mokakbab/config';
 import { createHttpServer, listen } from './http.js';
+import { StdoutDestination } from './log-destination.js';
 import { loadReplay } from './replay.js';
 import { Warmer } from './warmer.js';
+
+/** Longest a shutdown may take before the process exits anyway (code 1). */
+const SHUTDOWN_HARD_LIMIT_MS = 10_000;
+/** How long the last log lines may take to reach stdout at exit. */
+const LOG_DRAIN_MS = 1_000;
 
 function loadOrExit() {
   try {
@@ -17,22 +23,37 @@ function loadOrExit() {
 }
 
 const { config, replay } = loadOrExit();
-const log = pino({ name: 'warmer', level: config.logLevel });
+const stdout = new StdoutDestination();
+const log = pino({ name: 'warmer', level: config.logLevel }, stdout);
 const warmer = new Warmer(config, { log, replay });
 const server = createHttpServer(warmer);
 const address = await listen(server, config.warmerHost, config.warmerPort);
 log.info({ host: address.address, port: address.port, mode: config.mode }, 'listening');
 warmer.start();
 
+/** A log line must never be what keeps the process from exiting. */
+function safeLog(write: () => void): void {
+  try {
+    write();
+  } catch {
+    // stdout is broken; exiting matters more than the line.
+  }
+}
+
 let stopping = false;
 async function shutdown(signal: string): Promise<void> {
   if (stopping) return;
   stopping = true;
-  log.info({ signal }, 'shutting down');
+  // Whatever hangs below (a socket, a database that never answers), the process still ends.
+  setTimeout(() => process.exit(1), SHUTDOWN_HARD_LIMIT_MS).unref();
+  safeLog(() => log.info({ signal }, 'shutting down'));
   server.closeAllConnections();
-  await Promise.all([new Promise((resolve) => server.close(resolve)), warmer.stop()]);
-  log.info('stopped');
-  process.exit(0);
+  const results = await Promise.allSettled([new Promise((resolve) => server.close(resolve)), warmer.stop()]);
+  const failed = results.find((r) => r.status === 'rejected');
+  if (failed) safeLog(() => log.error({ err: failed.reason as unknown }, 'shutdown failed'));
+  safeLog(() => log.info('stopped'));
+  await stdout.drain(LOG_DRAIN_MS);
+  process.exit(failed ? 1 : 0);
 }
 process.once('SIGTERM', () => void shutdown('SIGTERM'));
 process.once('SIGINT', () => void shutdown('SIGINT'));

@@ -3,7 +3,14 @@ import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom
 import { PHASES, type Phase } from './phases.js';
 
 export type ErrorKind =
-  'admin-unreachable' | 'admin-protocol' | 'warm-failed' | 'verify' | 'slot-database' | 'replay' | 'discovery';
+  | 'admin-unreachable'
+  | 'admin-protocol'
+  | 'warm-failed'
+  | 'verify'
+  | 'slot-database'
+  | 'replay'
+  | 'discovery'
+  | 'restart';
 
 export interface WarmerMetrics {
   readonly registry: Registry;

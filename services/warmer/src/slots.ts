@@ -6,6 +6,11 @@
 // its one connection open only while it holds a slot, or for the few milliseconds of one try over
 // the K names; between tries it closes it. So at most K warmers hold a connection for any length
 // of time (one per held lock) and an idle or waiting warmer holds none.
+//
+// A holder that dies without its TCP connection closing (a frozen host, a lost network) would keep
+// its slot until the server's wait_timeout (600 s in my.cnf). So the session's wait_timeout is cut to
+// the longest a healthy holder stays silent plus a margin, a held lease pings (`DO 1`) every
+// PING_INTERVAL_MS so it never looks idle, and TCP keepalive finds a vanished peer.
 import mysql from 'mysql2/promise';
 import { connectionOptions } from '@mokakbab/config';
 import { backoffMs, errorMessage, sleep } from './backoff.js';
@@ -18,12 +23,21 @@ export interface SlotLease {
   release(): Promise<void>;
 }
 
+/** How often (by default) a connection that holds a slot sends `DO 1`, so a healthy holder is never idle for long. */
+const PING_INTERVAL_MS = 10_000;
+/** Added to the longest silence of a healthy holder for the session's wait_timeout. */
+const WAIT_TIMEOUT_MARGIN_S = 30;
+
 export interface FleetSlotsOptions {
   databaseUrl: URL;
   slots: number;
   prefix: string;
+  /** Longest one warm-up holds a slot (WARMER_WARM_TIMEOUT_MS); sets the session's wait_timeout. */
+  warmTimeoutMs: number;
   /** Bounds the connect and each lock query. */
   queryTimeoutMs?: number;
+  /** How often a connection holding a slot pings; tests shorten it. */
+  pingIntervalMs?: number;
   backoff?: { initialMs: number; maxMs: number };
 }
 
@@ -35,6 +49,8 @@ export interface SlotsStatus {
   prefix: string;
   held: number[];
   connected: boolean;
+  /** The slot session's wait_timeout as the server reports it (null before the first connect). */
+  waitTimeoutS: number | null;
   lastError: string | null;
 }
 
@@ -47,10 +63,13 @@ export class FleetSlots {
   readonly #held = new Map<number, symbol>();
   #trying = 0;
   #lastError: string | null = null;
+  #pinger: NodeJS.Timeout | undefined;
+  #sessionWaitTimeoutS: number | null = null;
 
   constructor(opts: FleetSlotsOptions) {
     this.#opts = {
       queryTimeoutMs: 5_000,
+      pingIntervalMs: PING_INTERVAL_MS,
       backoff: { initialMs: 100, maxMs: 2_000 },
       ...opts,
     };
@@ -62,6 +81,7 @@ export class FleetSlots {
       prefix: this.#opts.prefix,
       held: [...this.#held.keys()].sort((a, b) => a - b),
       connected: this.#conn !== undefined,
+      waitTimeoutS: this.#sessionWaitTimeoutS,
       lastError: this.#lastError,
     };
   }
@@ -111,7 +131,10 @@ export class FleetSlots {
         } finally {
           if (!got && this.#held.get(i) === token) this.#held.delete(i);
         }
-        if (got) return i;
+        if (got) {
+          this.#startPinging();
+          return i;
+        }
       }
       return undefined;
     } finally {
@@ -156,15 +179,39 @@ export class FleetSlots {
     return `${this.#opts.prefix}.${index}`;
   }
 
+  /** The session's wait_timeout: a dead holder's locks are freed this long after its last ping. */
+  get waitTimeoutS(): number {
+    return Math.ceil(this.#opts.warmTimeoutMs / 1000) + WAIT_TIMEOUT_MARGIN_S;
+  }
+
   #connect(): Promise<mysql.Connection> {
     if (this.#conn) return Promise.resolve(this.#conn);
     this.#connecting ??= mysql
-      .createConnection({ ...connectionOptions(this.#opts.databaseUrl), connectTimeout: this.#opts.queryTimeoutMs })
-      .then((conn) => {
+      .createConnection({
+        ...connectionOptions(this.#opts.databaseUrl),
+        connectTimeout: this.#opts.queryTimeoutMs,
+        enableKeepAlive: true,
+        keepAliveInitialDelay: this.#opts.pingIntervalMs,
+      })
+      .then(async (conn) => {
         conn.on('error', (err: Error) => {
           this.#lastError = `slot connection lost: ${errorMessage(err)}`;
           this.#dropConnection(conn);
         });
+        try {
+          // wait_timeout is what frees a dead holder's locks; net_read/write_timeout only bound a
+          // packet in the middle of a query, which the lock queries' own timeouts already cover.
+          const timeout = this.#opts.queryTimeoutMs;
+          await conn.query({ sql: `SET SESSION wait_timeout = ${this.waitTimeoutS}`, timeout });
+          const [rows] = await conn.query<mysql.RowDataPacket[]>({
+            sql: 'SELECT @@session.wait_timeout AS s',
+            timeout,
+          });
+          this.#sessionWaitTimeoutS = Number(rows[0]?.s);
+        } catch (err) {
+          conn.destroy();
+          throw err;
+        }
         this.#conn = conn;
         return conn;
       })
@@ -177,6 +224,7 @@ export class FleetSlots {
   /** A dead session has lost its locks: forget them so they are neither released nor reported. */
   #dropConnection(conn: mysql.Connection | undefined): void {
     if (!conn || this.#conn !== conn) return;
+    this.#stopPinging();
     this.#conn = undefined;
     this.#held.clear();
     conn.destroy();
@@ -186,7 +234,26 @@ export class FleetSlots {
     if (this.#held.size === 0 && this.#trying === 0) void this.#endConnection();
   }
 
+  /** While a lease is held: `DO 1` every PING_INTERVAL_MS, so the short wait_timeout never cuts it. */
+  #startPinging(): void {
+    this.#pinger ??= setInterval(() => {
+      const conn = this.#conn;
+      if (!conn || this.#held.size === 0) return this.#stopPinging();
+      conn.query({ sql: 'DO 1', timeout: this.#opts.queryTimeoutMs }).catch((err: unknown) => {
+        // The session (and its locks) may be gone; the next release or try finds out.
+        this.#lastError = `slot ping failed: ${errorMessage(err)}`;
+        this.#dropConnection(conn);
+      });
+    }, this.#opts.pingIntervalMs).unref();
+  }
+
+  #stopPinging(): void {
+    clearInterval(this.#pinger);
+    this.#pinger = undefined;
+  }
+
   async #endConnection(): Promise<void> {
+    this.#stopPinging();
     const conn = this.#conn;
     this.#conn = undefined;
     if (!conn) return;

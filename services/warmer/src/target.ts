@@ -1,6 +1,8 @@
 // One target API and its state machine:
 // waiting-for-admin -> waiting-for-slot -> warming -> verifying -> replaying -> ready -> (watch),
-// and back to the start when its /pool says warm:false or its admin port disappears (restarted).
+// and back to the start when its /pool says warm:false, reports a warmedAt other than the one this
+// target was made ready with (restarted and warmed on boot between two polls), or its admin port
+// disappears.
 import type { Logger } from 'pino';
 import { AdminClient, AdminError, type PoolStats } from './admin-client.js';
 import { backoffMs, errorMessage, sleep, type BackoffOptions } from './backoff.js';
@@ -64,6 +66,8 @@ export class Target {
   #slot: number | null = null;
   #pool: PoolStats | null = null;
   #attempts = 0;
+  /** `warmedAt` of the pool this target was made ready with; another one means a new process or warm-up. */
+  #readyWarmedAt: string | null = null;
   #timings: TargetTimings = {
     slotWaitMs: null,
     warmStartedAt: null,
@@ -201,6 +205,7 @@ export class Target {
     }
 
     this.#lastError = null;
+    this.#readyWarmedAt = this.#pool?.warmedAt ?? null;
     this.#timings.readyAt = new Date().toISOString();
     this.#setPhase('ready');
     this.#deps.log.info({ target: this.id, timings: this.#timings, pool: this.#pool }, 'target ready');
@@ -232,7 +237,15 @@ export class Target {
         this.#pool = stats;
         failures = 0;
         if (!stats.warm) {
-          this.#fail('warm-failed', 'GET /pool reports warm:false (API restarted or pool lost)');
+          this.#fail('restart', 'GET /pool reports warm:false (API restarted or pool lost)');
+          return;
+        }
+        if (stats.warmedAt !== this.#readyWarmedAt) {
+          // A replay proves the hot path of a process: a new process (or warm-up) needs its own.
+          this.#fail(
+            'restart',
+            `GET /pool reports warmedAt ${stats.warmedAt}, not ${this.#readyWarmedAt} (API restarted)`,
+          );
           return;
         }
       } catch (err) {

@@ -49,6 +49,7 @@ export class Warmer {
       databaseUrl: config.databaseUrl,
       slots: config.warmSlots,
       prefix: config.slotPrefix,
+      warmTimeoutMs: config.warmTimeoutMs,
     });
     this.metrics = createMetrics(() => ({
       phases: [...this.#targets.values()].map((t) => t.phase),
@@ -83,8 +84,15 @@ export class Warmer {
     for (const t of this.#targets.values()) {
       if (!t.ready) reasons.push({ id: t.id, phase: t.phase, lastError: t.status().lastError });
     }
-    if (this.#targets.size === 0) {
-      reasons.push({ id: 'discovery', phase: 'resolving', lastError: this.#discoveryError ?? 'no target found yet' });
+    // Fleet mode: a replica that crashed before its first lookup is no address at all, so "every known
+    // target ready" alone would pass without it.
+    const minTargets = this.#config.mode === 'fleet' ? this.#config.fleetMinTargets : 1;
+    if (this.#targets.size < minTargets) {
+      const found =
+        this.#targets.size === 0
+          ? 'no target found yet'
+          : `${this.#targets.size} of at least ${minTargets} replicas found (WARMER_FLEET_MIN_TARGETS)`;
+      reasons.push({ id: 'discovery', phase: 'resolving', lastError: this.#discoveryError ?? found });
     }
     return { ready: reasons.length === 0, targets: this.#targets.size, reasons };
   }

@@ -1,5 +1,6 @@
 // Fleet warm slots against a real database: GET_LOCK semantics, no connection while idle,
-// locks freed when the session dies, retries while the database is unreachable.
+// locks freed when the session dies, a short wait_timeout kept alive by pings, retries while the
+// database is unreachable.
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { after, before, test } from 'node:test';
@@ -18,9 +19,10 @@ after(async () => {
 // GET_LOCK names are server-wide: a unique prefix keeps tests sharing a server apart.
 const prefix = () => `t.${randomUUID().slice(0, 8)}`;
 const fast = { initialMs: 20, maxMs: 100 };
+const warmTimeoutMs = 60_000;
 
 test('K slots are handed out once each; the next waits for a release', async () => {
-  const slots = new FleetSlots({ databaseUrl: db.url, slots: 2, prefix: prefix(), backoff: fast });
+  const slots = new FleetSlots({ databaseUrl: db.url, slots: 2, prefix: prefix(), backoff: fast, warmTimeoutMs });
   const ac = new AbortController();
   try {
     const a = await slots.acquire(ac.signal);
@@ -44,8 +46,8 @@ test('K slots are handed out once each; the next waits for a release', async () 
 
 test('two warmers with K=1 exclude each other, and an idle warmer holds no connection', async () => {
   const p = prefix();
-  const one = new FleetSlots({ databaseUrl: db.url, slots: 1, prefix: p, backoff: fast });
-  const two = new FleetSlots({ databaseUrl: db.url, slots: 1, prefix: p, backoff: fast });
+  const one = new FleetSlots({ databaseUrl: db.url, slots: 1, prefix: p, backoff: fast, warmTimeoutMs });
+  const two = new FleetSlots({ databaseUrl: db.url, slots: 1, prefix: p, backoff: fast, warmTimeoutMs });
   const ac = new AbortController();
   try {
     const a = await one.acquire(ac.signal);
@@ -72,8 +74,8 @@ test('two warmers with K=1 exclude each other, and an idle warmer holds no conne
 
 test('a killed session frees its slot for another warmer', async () => {
   const p = prefix();
-  const one = new FleetSlots({ databaseUrl: db.url, slots: 1, prefix: p, backoff: fast });
-  const two = new FleetSlots({ databaseUrl: db.url, slots: 1, prefix: p, backoff: fast });
+  const one = new FleetSlots({ databaseUrl: db.url, slots: 1, prefix: p, backoff: fast, warmTimeoutMs });
+  const two = new FleetSlots({ databaseUrl: db.url, slots: 1, prefix: p, backoff: fast, warmTimeoutMs });
   const ac = new AbortController();
   try {
     const a = await one.acquire(ac.signal);
@@ -91,7 +93,7 @@ test('a killed session frees its slot for another warmer', async () => {
 
 test('an unreachable database is retried with the reason reported, and abort ends the wait', async () => {
   const url = new URL(`mysql://root@127.0.0.1:${await freePort()}/nothing`);
-  const slots = new FleetSlots({ databaseUrl: url, slots: 1, prefix: prefix(), backoff: fast });
+  const slots = new FleetSlots({ databaseUrl: url, slots: 1, prefix: prefix(), backoff: fast, warmTimeoutMs });
   const ac = new AbortController();
   const reasons: { reason: string; kind: string }[] = [];
   const pending = slots.acquire(ac.signal, (reason, kind) => reasons.push({ reason, kind }));
@@ -102,4 +104,42 @@ test('an unreachable database is retried with the reason reported, and abort end
   ac.abort();
   assert.equal(await pending, undefined);
   await slots.close();
+});
+
+test("the slot session's wait_timeout follows the warm timeout, and a held lease pings", async () => {
+  const slots = new FleetSlots({
+    databaseUrl: db.url,
+    slots: 1,
+    prefix: prefix(),
+    backoff: fast,
+    warmTimeoutMs: 4_500,
+    pingIntervalMs: 200,
+  });
+  const ac = new AbortController();
+  try {
+    assert.equal(slots.waitTimeoutS, 5 + 30);
+    const lease = await slots.acquire(ac.signal);
+    assert.ok(lease);
+    // Read back by the server over the slot connection itself: the value it enforces.
+    assert.equal(slots.status().waitTimeoutS, 35);
+    // While the lease is held, the session never stays idle: its processlist Time keeps resetting.
+    const slotSession = async () => {
+      const rows = await db.query<{ time: number; command: string }[]>(
+        'SELECT TIME AS time, COMMAND AS command FROM information_schema.PROCESSLIST WHERE DB = ? AND ID <> CONNECTION_ID()',
+        [db.name],
+      );
+      assert.equal(rows.length, 1, 'one slot connection');
+      return rows[0]!;
+    };
+    const deadline = Date.now() + 2_500;
+    while (Date.now() < deadline) {
+      const row = await slotSession();
+      assert.ok(row.time <= 1, `the holder was idle ${row.time} s despite 200 ms pings`);
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    await lease.release();
+    assert.equal(slots.status().connected, false);
+  } finally {
+    await slots.close();
+  }
 });
