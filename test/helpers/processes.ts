@@ -4,6 +4,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import { getJson } from './wait.js';
+import type { TargetStatus, WarmerStatus } from '../../services/warmer/src/index.js';
 
 const ROOT = resolve(import.meta.dirname, '../..');
 export const API_ENTRY = 'services/api/src/server.ts';
@@ -176,33 +177,9 @@ export interface WarmerProcess extends ServiceProcess {
   ready(): Promise<{ status: number; body: Record<string, unknown> }>;
 }
 
-export interface TargetStatusBody {
-  id: string;
-  adminUrl: string;
-  publicUrl: string;
-  phase: string;
-  ready: boolean;
-  lastError: string | null;
-  slot: number | null;
-  timings: {
-    slotWaitMs: number | null;
-    warmStartedAt: string | null;
-    warmEndedAt: string | null;
-    warmMs: number | null;
-    replayMs: number | null;
-    readyAt: string | null;
-  };
-  pool: (Record<string, unknown> & { target: number; total: number; warm: boolean; maxConnecting?: number }) | null;
-  attempts: number;
-}
-
-export interface WarmerStatusBody {
-  mode: string;
-  ready: boolean;
-  targets: TargetStatusBody[];
-  slots: { slots: number; held: number[]; connected: boolean; lastError: string | null };
-  discovery: { host: string | null; lastError: string | null };
-}
+// The warmer's own types for what /status answers: the tests read the same shape it serves.
+export type TargetStatusBody = TargetStatus;
+export type WarmerStatusBody = WarmerStatus;
 
 /** Starts the warmer from source on 127.0.0.1 and a free port. */
 export async function startWarmer(env: Record<string, string>): Promise<WarmerProcess> {

@@ -1,4 +1,5 @@
 // `pnpm db:migrate` and `pnpm db:seed --members N --articles N --participations N`, against DATABASE_URL.
+import { basename } from 'node:path';
 import { parseArgs } from 'node:util';
 import { ConfigError, databaseVars, readEnv, redactUrl } from '@mokakbab/config';
 import { migrate } from './migrate.js';
@@ -38,7 +39,7 @@ async function main(argv: string[]): Promise<void> {
     const result = await migrate(databaseUrl);
     console.log(
       `${redactUrl(databaseUrl)}: schema version ${result.version}` +
-        (result.applied.length ? ` (applied ${result.applied.join(', ')})` : ' (up to date)'),
+        (result.applied.length ? ` (applied ${result.applied.map((f) => basename(f)).join(', ')})` : ' (up to date)'),
     );
     return;
   }

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import type { TestDatabase } from '@mokakbab/db';
-import { bearer, build, errorBody, seededDatabase, signIn, waitFor, type TestApi } from './helper.js';
+import { bearer, build, errorBody, seededDatabase, signIn, waitFor, type TestApi, closeAll } from './helper.js';
 
 let db: TestDatabase;
 let api: TestApi;
@@ -12,11 +12,7 @@ before(async () => {
   api = await build(undefined, db, { warm: false, env: { LOG_LEVEL: 'info' }, logLines });
 });
 
-after(async () => {
-  await api?.app.close();
-  await api?.admin.close();
-  await db?.close();
-});
+after(() => closeAll(api, db));
 
 test('ready is 503 before the warm-up, POST /pool/warm fills the pool, then ready is 200 and latched', async () => {
   const live = await api.app.inject({ method: 'GET', url: '/health/live' });

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import type { TestDatabase } from '@mokakbab/db';
-import { bearer, build, errorBody, seededDatabase, signIn, type TestApi, type Tokens } from './helper.js';
+import { bearer, build, errorBody, seededDatabase, signIn, type TestApi, type Tokens, closeAll } from './helper.js';
 
 let db: TestDatabase;
 let api: TestApi;
@@ -11,11 +11,7 @@ before(async () => {
   api = await build(undefined, db);
 });
 
-after(async () => {
-  await api?.app.close();
-  await api?.admin.close();
-  await db?.close();
-});
+after(() => closeAll(api, db));
 
 const newMember = { email: 'new.member@example.com', password: 'correct horse', name: 'New', nickname: 'newbie' };
 

@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { createTestDatabase, type TestDatabase } from '@mokakbab/db';
-import { build, errorBody, type TestApi } from './helper.js';
+import { build, errorBody, type TestApi, closeAll } from './helper.js';
 
 let db: TestDatabase;
 let api: TestApi;
@@ -17,11 +17,7 @@ before(async () => {
   });
 });
 
-after(async () => {
-  await api?.app.close();
-  await api?.admin.close();
-  await db?.close();
-});
+after(() => closeAll(api, db));
 
 test('requests get 503 with Retry-After while the server is down', async () => {
   const up = await api.app.inject({ method: 'GET', url: '/articles' });

@@ -109,3 +109,10 @@ export async function waitFor(what: string, check: () => boolean | Promise<boole
     await new Promise((resolve) => setTimeout(resolve, 25));
   }
 }
+
+/** Closes what a test file built, in order: both instances (the pool with them), then the database. */
+export async function closeAll(api: TestApi | undefined, db: TestDatabase | undefined): Promise<void> {
+  await api?.app.close();
+  await api?.admin.close();
+  await db?.close();
+}

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import type { TestDatabase } from '@mokakbab/db';
-import { TEST_JWT_SECRET, bearer, build, seededDatabase, signIn, type TestApi } from './helper.js';
+import { TEST_JWT_SECRET, bearer, build, seededDatabase, signIn, type TestApi, closeAll } from './helper.js';
 
 let db: TestDatabase;
 let api: TestApi;
@@ -13,11 +13,7 @@ before(async () => {
   api = await build(undefined, db, { env: { LOG_LEVEL: 'trace' }, logLines: lines });
 });
 
-after(async () => {
-  await api?.app.close();
-  await api?.admin.close();
-  await db?.close();
-});
+after(() => closeAll(api, db));
 
 test('no Authorization header, token, password or secret reaches the logs', async () => {
   const tokens = await signIn(api.app, 1);

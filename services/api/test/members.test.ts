@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import type { TestDatabase } from '@mokakbab/db';
-import { bearer, build, errorBody, seededDatabase, signIn, type TestApi } from './helper.js';
+import { bearer, build, errorBody, seededDatabase, signIn, type TestApi, closeAll } from './helper.js';
 
 let db: TestDatabase;
 let api: TestApi;
@@ -13,11 +13,7 @@ before(async () => {
   token = (await signIn(api.app, 1)).accessToken;
 });
 
-after(async () => {
-  await api?.app.close();
-  await api?.admin.close();
-  await db?.close();
-});
+after(() => closeAll(api, db));
 
 test('GET /members/:id returns the public profile', async () => {
   const res = await api.app.inject({ method: 'GET', url: '/members/2', headers: bearer(token) });

@@ -3,7 +3,7 @@ import { after, before, describe, test } from 'node:test';
 import type { TestDatabase } from '@mokakbab/db';
 import type { LightMyRequestResponse } from 'fastify';
 import { FIRST_PAGE_CURSOR, SELECT_PARTICIPANTS } from '../src/repositories/participations.js';
-import { bearer, build, errorBody, seededDatabase, signIn, type TestApi } from './helper.js';
+import { bearer, build, errorBody, seededDatabase, signIn, type TestApi, closeAll } from './helper.js';
 
 let db: TestDatabase;
 let api: TestApi;
@@ -17,11 +17,7 @@ before(async () => {
   token2 = (await signIn(api.app, 2)).accessToken;
 });
 
-after(async () => {
-  await api?.app.close();
-  await api?.admin.close();
-  await db?.close();
-});
+after(() => closeAll(api, db));
 
 interface Participant {
   id: number;

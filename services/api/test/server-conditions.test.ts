@@ -5,7 +5,7 @@ import { after, before, test } from 'node:test';
 import mysql from 'mysql2/promise';
 import { connectionOptions } from '@mokakbab/config';
 import { createTestDatabase, type TestDatabase } from '@mokakbab/db';
-import { bearer, build, errorBody, signIn, type TestApi } from './helper.js';
+import { bearer, build, errorBody, signIn, type TestApi, closeAll } from './helper.js';
 
 const SERVER_TIME_ZONE = '+09:00';
 // Neither UTC nor the server's zone, with daylight saving on top.
@@ -28,9 +28,7 @@ before(async () => {
 });
 
 after(async () => {
-  await api?.app.close();
-  await api?.admin.close();
-  await db?.close();
+  await closeAll(api, db);
   if (originalTz === undefined) delete process.env.TZ;
   else process.env.TZ = originalTz;
 });
