@@ -104,6 +104,38 @@ describe('acquire with every connection busy', () => {
     assert.equal(pool.stats().total, 2);
     assert.equal(pool.stats().busy, 0);
   });
+
+  test('a deadlocked transaction is retried: both writers finish and both writes are there', async (t) => {
+    const pool = makePool(db.url, { size: 2 });
+    t.after(() => pool.close());
+    await pool.warm();
+    const [a, b] = [`dl-a-${process.pid}`, `dl-b-${process.pid}`];
+    await pool.query('INSERT INTO category (name) VALUES (?), (?)', [a, b]);
+    let bothLocked!: () => void;
+    const barrier = new Promise<void>((resolve) => (bothLocked = resolve));
+    let lockedFirst = 0;
+    let attempts = 0;
+    // Two transactions lock the same two rows in opposite orders: InnoDB must pick a victim.
+    const lockBoth = (first: string, second: string) =>
+      pool.transaction(async (tx) => {
+        attempts++;
+        await tx.query('SELECT id FROM category WHERE name = ? FOR UPDATE', [first]);
+        if (++lockedFirst === 2) bothLocked();
+        await barrier;
+        await tx.query('UPDATE category SET name = CONCAT(name, ?) WHERE name = ?', ['+', second]);
+      });
+    await Promise.all([lockBoth(a, b), lockBoth(b, a)]);
+    assert.ok(attempts >= 3, `the victim ran again (attempts ${attempts})`);
+    const rows = await pool.query<Array<{ name: string }>>(
+      'SELECT name FROM category WHERE name LIKE ? ORDER BY name',
+      [`dl-%-${process.pid}%`],
+    );
+    assert.deepEqual(
+      rows.map((r) => r.name),
+      [`${a}+`, `${b}+`],
+    );
+    assert.equal(pool.stats().busy, 0);
+  });
 });
 
 describe('close()', () => {

@@ -92,6 +92,8 @@ export interface DbPoolEvents {
 }
 
 const DEFAULT_ALIVE_BYPASS_WINDOW_MS = 500;
+const DEADLOCK_RETRIES = 3;
+const DEADLOCK_PAUSE_MS = 20;
 const UTC_SESSION_SQL = "SET time_zone = '+00:00'";
 
 type FullListener = (err?: Error) => void;
@@ -192,7 +194,24 @@ export class DbPool extends EventEmitter<DbPoolEvents> {
   }
 
   /** Runs fn inside BEGIN/COMMIT on one connection; ROLLBACK when fn or COMMIT throws. */
+  /**
+   * Runs `fn` in a transaction. A deadlock (InnoDB rolls the whole transaction back and names a
+   * victim) is retried, up to DEADLOCK_RETRIES times after a short random pause, so concurrent
+   * writers of the same rows see each other's result instead of a 503; `fn` must only touch the
+   * database, as it may run more than once.
+   */
   async transaction<T>(fn: (conn: TxConnection) => Promise<T>): Promise<T> {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        return await this.transactionOnce(fn);
+      } catch (err) {
+        if (attempt >= DEADLOCK_RETRIES || errorCode(err) !== 'ER_LOCK_DEADLOCK') throw err;
+        await new Promise((resolve) => setTimeout(resolve, 1 + Math.random() * DEADLOCK_PAUSE_MS));
+      }
+    }
+  }
+
+  private async transactionOnce<T>(fn: (conn: TxConnection) => Promise<T>): Promise<T> {
     const conn = await this.acquire(false, this.acquireDeadline());
     let dead = false;
     let finished = false;
