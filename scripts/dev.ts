@@ -4,7 +4,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { delimiter, join } from 'node:path';
 import { Transform } from 'node:stream';
 import mysql from 'mysql2/promise';
 import { prettyFactory } from 'pino-pretty';
@@ -87,11 +87,32 @@ function prettyLines(name: string): Transform {
   });
 }
 
-function runService(name: string, pkg: string, env: NodeJS.ProcessEnv): ChildProcess {
-  const child = spawn('pnpm', ['--filter', pkg, 'dev'], { cwd: ROOT, env: { ...process.env, ...env } });
+/**
+ * Runs a package's own `dev` script, without pnpm in between (pnpm exits on SIGTERM before its
+ * child has drained), in a process group of its own: Ctrl-C reaches only this script, which stops
+ * the services first and the database last.
+ */
+function runService(name: string, dir: string, env: NodeJS.ProcessEnv): ChildProcess {
+  const cwd = join(ROOT, dir);
+  const script = (JSON.parse(readFileSync(join(cwd, 'package.json'), 'utf8')) as { scripts: { dev: string } }).scripts
+    .dev;
+  const path = [join(cwd, 'node_modules/.bin'), join(ROOT, 'node_modules/.bin'), process.env.PATH].join(delimiter);
+  const child = spawn('sh', ['-c', `exec ${script}`], {
+    cwd,
+    detached: true,
+    env: { ...process.env, ...env, PATH: path },
+  });
   child.stdout!.pipe(prettyLines(name)).pipe(process.stdout);
   child.stderr!.pipe(prettyLines(name)).pipe(process.stderr);
   return child;
+}
+
+function killGroup(child: ChildProcess): void {
+  try {
+    process.kill(-child.pid!, 'SIGKILL');
+  } catch {
+    // already gone
+  }
 }
 
 async function waitFor(url: string, timeoutMs: number): Promise<boolean> {
@@ -127,7 +148,7 @@ async function main(): Promise<void> {
   const children: ChildProcess[] = [];
   if (existsSync(join(ROOT, 'services/api/src/server.ts'))) {
     children.push(
-      runService('api', '@mokakbab/api', {
+      runService('api', 'services/api', {
         ...common,
         PORT: String(apiPort),
         ADMIN_PORT: String(adminPort),
@@ -137,7 +158,7 @@ async function main(): Promise<void> {
   }
   if (existsSync(join(ROOT, 'services/warmer/src/main.ts'))) {
     children.push(
-      runService('warmer', '@mokakbab/warmer', {
+      runService('warmer', 'services/warmer', {
         ...common,
         WARMER_TARGET: `http://127.0.0.1:${adminPort}`,
         WARMER_TARGET_PUBLIC: `http://127.0.0.1:${apiPort}`,
@@ -146,6 +167,8 @@ async function main(): Promise<void> {
     );
   }
 
+  // Whatever ends this script ends the services' process groups too.
+  process.on('exit', () => children.forEach(killGroup));
   let stopping = false;
   const stop = async () => {
     if (stopping) return;
@@ -157,7 +180,7 @@ async function main(): Promise<void> {
     );
     const timeout = new Promise((r) => setTimeout(r, STOP_TIMEOUT_MS).unref());
     await Promise.race([exited, timeout]);
-    for (const child of children) if (child.exitCode === null) child.kill('SIGKILL');
+    for (const child of children) if (child.exitCode === null) killGroup(child);
     await server?.stop();
     process.exit(0);
   };
