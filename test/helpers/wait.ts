@@ -1,18 +1,5 @@
-// Bounded polling and small HTTP helpers for the cross-service tests.
-export async function waitFor<T>(what: string, check: () => Promise<T | undefined>, timeoutMs = 15_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  while (Date.now() < deadline) {
-    try {
-      const value = await check();
-      if (value !== undefined) return value;
-    } catch (err) {
-      last = err;
-    }
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-  throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${last ? `: ${String(last)}` : ''}`);
-}
+// Bounded polling (the harness's) and small HTTP helpers for the cross-service tests.
+export { waitFor } from '@mokakbab/db';
 
 export interface JsonResponse<T> {
   status: number;

@@ -3,3 +3,4 @@ export * from './migrate.js';
 export * from './seed.js';
 export * from './server.js';
 export * from './test-database.js';
+export * from './wait.js';

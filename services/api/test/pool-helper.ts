@@ -1,5 +1,4 @@
 // Shared by the pool tests: a pool with small test defaults, and a bounded wait for a condition.
-import assert from 'node:assert/strict';
 import pino from 'pino';
 import { connectionOptions } from '@mokakbab/config';
 import { DbPool, type PoolOptions } from '../src/db/index.js';
@@ -20,10 +19,5 @@ export function makePool(url: URL, overrides: Partial<PoolOptions> = {}): DbPool
   });
 }
 
-export async function until(what: string, check: () => boolean | Promise<boolean>, timeoutMs = 5_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) assert.fail(`timed out waiting until ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-}
+// The pool tests' name for the shared bounded wait.
+export { waitFor as until } from './helper.js';
