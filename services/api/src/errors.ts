@@ -2,7 +2,9 @@
 // whatever was thrown (validation, parser, pool, driver, our own HttpError) to that shape.
 import { STATUS_CODES } from 'node:http';
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
-import { PoolUnavailableError, isUnavailableError, missingReference } from './db/index.js';
+import { PoolUnavailableError, isDuplicateEntry, isUnavailableError, missingReference } from './db/index.js';
+
+export { isDuplicateEntry };
 
 export class HttpError extends Error {
   readonly statusCode: number;
@@ -34,14 +36,6 @@ export const unauthorized = (message: string) =>
 
 /** Seconds a client should wait after a 503 caused by the database connection itself. */
 const DB_DOWN_RETRY_AFTER_S = 1;
-
-interface DriverError {
-  code?: unknown;
-}
-
-export function isDuplicateEntry(err: unknown): boolean {
-  return typeof err === 'object' && err !== null && (err as DriverError).code === 'ER_DUP_ENTRY';
-}
 
 /** 401: the token verified, but its member was deleted since (a write's foreign key says so). */
 export const memberGone = () =>

@@ -5,26 +5,29 @@ import type { Connection, ConnectionOptions, QueryError } from 'mysql2';
 
 export type LostListener = (conn: PooledConnection, err: Error) => void;
 
+/**
+ * Where a connection is in its life, the one fact the pool keeps about it (HikariCP's PoolEntry
+ * state): handshake and session setup in flight, on the idle stack, handed out, being pinged or
+ * validated, sent COM_QUIT and waiting for the server to close the socket, or gone (destroyed or
+ * closed; never used again).
+ */
+export type ConnectionState = 'connecting' | 'idle' | 'busy' | 'validating' | 'retiring' | 'gone';
+
 export class PooledConnection {
   readonly raw: Connection;
   /** performance.now() after which the connection retires (max lifetime minus its jitter). */
   expiresAt = Number.POSITIVE_INFINITY;
   /** performance.now() of the last hand-back; an acquire after a long idle pings first. */
   lastUsedAt = 0;
-  /** Handed out (or being validated): not in the idle stack. */
-  busy = true;
-  /** The driver reported the socket or session gone; the pool discards it on sight. */
-  broken = false;
+  /** Set by the pool only (it keeps a count per state). */
+  state: ConnectionState = 'connecting';
   lifetimeTimer: NodeJS.Timeout | undefined;
 
   constructor(options: ConnectionOptions, onLost: LostListener) {
     this.raw = mysql.createConnection(options);
     // Always listen: mysql2 emits 'error' on an idle connection the server closed, and an
     // unlistened 'error' would crash the process.
-    this.raw.on('error', (err: Error) => {
-      this.broken = true;
-      onLost(this, err);
-    });
+    this.raw.on('error', (err: Error) => onLost(this, err));
   }
 
   get threadId(): number {
@@ -81,7 +84,6 @@ export class PooledConnection {
 
   /** Hard close for a connection that is broken or does not answer. */
   destroy(): void {
-    this.broken = true;
     clearTimeout(this.lifetimeTimer);
     this.raw.destroy();
     // mysql2's destroy() only half-closes (stream.end()); a peer that never answers would keep

@@ -1,6 +1,6 @@
 // Errors the pool raises, and how it classifies the driver's errors.
 
-export type PoolUnavailableCode = 'ACQUIRE_TIMEOUT' | 'QUEUE_FULL' | 'POOL_CLOSED';
+export type PoolUnavailableCode = 'ACQUIRE_TIMEOUT' | 'QUEUE_FULL' | 'POOL_CLOSED' | 'DATABASE_DOWN';
 
 /** No connection could be had: the HTTP layer answers 503 with `Retry-After: retryAfterS`. */
 export class PoolUnavailableError extends Error {
@@ -44,7 +44,8 @@ export function errorCode(err: unknown): string {
 }
 
 // Failures of the connect itself that a later attempt can get past: the server is full (1040),
-// not up yet, restarting, or slow. Anything else (bad credentials, unknown database) needs a fix.
+// not up yet, restarting, slow, or its name does not resolve yet (a DNS record that appears with
+// the database's pod). Anything else (bad credentials, unknown database) needs a fix.
 const TRANSIENT_CONNECT_CODES = new Set([
   'ER_CON_COUNT_ERROR',
   'ETIMEDOUT',
@@ -54,6 +55,7 @@ const TRANSIENT_CONNECT_CODES = new Set([
   'EHOSTUNREACH',
   'ENETUNREACH',
   'EAI_AGAIN',
+  'ENOTFOUND',
   'PROTOCOL_CONNECTION_LOST',
   'ER_SERVER_SHUTDOWN',
 ]);
@@ -100,7 +102,6 @@ export function isDeadConnectionError(err: unknown): boolean {
 const UNAVAILABLE_CODES = new Set([
   ...TRANSIENT_CONNECT_CODES,
   ...DEAD_CONNECTION_CODES,
-  'ENOTFOUND',
   'PROTOCOL_ENQUEUE_AFTER_FATAL_ERROR',
   'ER_LOCK_DEADLOCK',
   'ER_LOCK_WAIT_TIMEOUT',
@@ -140,6 +141,10 @@ export function isUnavailableError(err: unknown): boolean {
     (typeof code === 'string' && UNAVAILABLE_CODES.has(code)) ||
     (typeof errno === 'number' && UNAVAILABLE_ERRNOS.has(errno))
   );
+}
+
+export function isDuplicateEntry(err: unknown): boolean {
+  return (err as DriverError | null)?.code === 'ER_DUP_ENTRY';
 }
 
 /** The foreign key an ER_NO_REFERENCED_ROW_2 names (`fk_participation_member`), or undefined. */

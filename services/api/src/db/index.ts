@@ -1,8 +1,13 @@
-export { DbPool, type DbPoolEvents, type PoolOptions, type PoolStats, type TxConnection } from './pool.js';
+export { DbPool, type TxConnection } from './database.js';
+export { type DbPoolEvents, type PoolLifecycle, type PoolOptions } from './pool.js';
+export { type PoolStats } from './stats.js';
 export {
   PoolUnavailableError,
   PoolWarmError,
+  errorCode,
   isDeadConnectionError,
+  isDuplicateEntry,
+  isTransientConnectError,
   isUnavailableError,
   missingReference,
   type PoolUnavailableCode,

@@ -4,7 +4,7 @@ import { connectionOptions, type ApiPoolDecision } from '@mokakbab/config';
 import fp from 'fastify-plugin';
 import type { Logger } from 'pino';
 import { DbPool } from '../../db/index.js';
-import { decidePoolSize, readLimitsWithRetry } from '../../pool-sizing.js';
+import { decidePoolSize, readLimitsWithRetry } from '../../db/sizing.js';
 
 declare module 'fastify' {
   interface FastifyInstance {

@@ -11,29 +11,9 @@ import {
   type ServerLimits,
 } from '@mokakbab/config';
 import type { FastifyBaseLogger } from 'fastify';
-import { StartupError } from './errors.js';
-
-// The server is starting, restarting, full or not resolvable yet: worth another try.
-const RETRYABLE_CODES = new Set([
-  'ECONNREFUSED',
-  'ECONNRESET',
-  'ETIMEDOUT',
-  'EHOSTUNREACH',
-  'ENETUNREACH',
-  'ENOTFOUND',
-  'EAI_AGAIN',
-  'PROTOCOL_CONNECTION_LOST',
-  'ER_CON_COUNT_ERROR',
-  'ER_SERVER_SHUTDOWN',
-]);
-
-const BACKOFF_BASE_MS = 100;
-const BACKOFF_CAP_MS = 2_000;
-
-function codeOf(err: unknown): string {
-  const code = (err as { code?: unknown } | null)?.code;
-  return typeof code === 'string' ? code : 'UNKNOWN';
-}
+import { StartupError } from '../errors.js';
+import { CONNECT_BACKOFF, fullJitterDelayMs } from './backoff.js';
+import { errorCode, isTransientConnectError } from './errors.js';
 
 /** Retries unreachable-server errors with capped, jittered backoff until `deadlineMs` has passed. */
 export async function readLimitsWithRetry(config: ApiConfig, log: FastifyBaseLogger): Promise<ServerLimits> {
@@ -43,9 +23,9 @@ export async function readLimitsWithRetry(config: ApiConfig, log: FastifyBaseLog
     try {
       return await readServerLimits(config.databaseUrl, config.connectTimeoutMs);
     } catch (err) {
-      const code = codeOf(err);
+      const code = errorCode(err);
       const message = (err as Error).message;
-      if (!RETRYABLE_CODES.has(code)) {
+      if (!isTransientConnectError(err)) {
         throw new StartupError(`Cannot read the limits of ${where}: ${code} ${message}`, { cause: err });
       }
       const remainingMs = deadline - Date.now();
@@ -55,7 +35,7 @@ export async function readLimitsWithRetry(config: ApiConfig, log: FastifyBaseLog
           { cause: err },
         );
       }
-      const delayMs = Math.min(remainingMs, Math.random() * Math.min(BACKOFF_CAP_MS, BACKOFF_BASE_MS * 2 ** attempt));
+      const delayMs = Math.min(remainingMs, fullJitterDelayMs(attempt, CONNECT_BACKOFF.baseMs, CONNECT_BACKOFF.capMs));
       log.warn({ code, attempt, delayMs: Math.round(delayMs) }, 'database not reachable yet, retrying');
       await sleep(delayMs);
     }

@@ -1,0 +1,79 @@
+// What the pool reports (GET /pool, /metrics, logs): live counts by connection state plus the
+// counters it keeps over its life.
+
+export interface PoolStats {
+  target: number;
+  total: number;
+  idle: number;
+  busy: number;
+  connecting: number;
+  queued: number;
+  /** True once a full warm-up succeeded; latched. */
+  warm: boolean;
+  /** ISO time of the last completed warm-up. */
+  warmedAt: string | null;
+  /** Highest number of handshakes ever in flight at once. */
+  maxConnecting: number;
+  /** Connections retired for lifetime. */
+  recycled: number;
+  /** Connections opened to replace lost or retired ones. */
+  replaced: number;
+  /** Failed connects by error code. */
+  connectErrors: Record<string, number>;
+  lastError: { code: string; message: string; at: string } | null;
+  /** Duration of the last completed warm-up. */
+  lastWarmMs: number | null;
+}
+
+/** The live part of PoolStats, read from the pool at the moment of the snapshot. */
+export type LiveCounts = Pick<PoolStats, 'target' | 'total' | 'idle' | 'busy' | 'connecting' | 'queued'>;
+
+/** The pool's counters over its life; `snapshot` joins them with the live counts. */
+export class PoolCounters {
+  maxConnecting = 0;
+  recycled = 0;
+  replaced = 0;
+  /** Connections ever opened; the pool only opens to reach its size, so each beyond it replaced one. */
+  opened = 0;
+  warmedAt: string | null = null;
+  lastWarmMs: number | null = null;
+  lastError: PoolStats['lastError'] = null;
+  readonly connectErrors: Record<string, number> = {};
+
+  connecting(inFlight: number): void {
+    if (inFlight > this.maxConnecting) this.maxConnecting = inFlight;
+  }
+
+  connected(size: number): void {
+    if (++this.opened > size) this.replaced++;
+  }
+
+  connectFailed(code: string, message: string): void {
+    this.connectErrors[code] = (this.connectErrors[code] ?? 0) + 1;
+    this.lastError = { code, message, at: new Date().toISOString() };
+  }
+
+  warmed(durationMs: number): void {
+    this.warmedAt = new Date().toISOString();
+    this.lastWarmMs = Math.round(durationMs);
+  }
+
+  snapshot(live: LiveCounts): PoolStats {
+    return {
+      ...live,
+      warm: this.warmedAt !== null,
+      warmedAt: this.warmedAt,
+      maxConnecting: this.maxConnecting,
+      recycled: this.recycled,
+      replaced: this.replaced,
+      connectErrors: { ...this.connectErrors },
+      lastError: this.lastError && { ...this.lastError },
+      lastWarmMs: this.lastWarmMs,
+    };
+  }
+}
+
+/** HikariCP's summary form, for error messages and log lines: `total=4, active=4, idle=0, waiting=12`. */
+export function describeCounts(live: LiveCounts): string {
+  return `total=${live.total}, active=${live.busy}, idle=${live.idle}, waiting=${live.queued}`;
+}
