@@ -34,8 +34,9 @@ export function loadApiConfig(env: Env = process.env): ApiConfig {
     connectTimeoutMs: config.connectTimeoutMs,
     acquireTimeoutMs: config.acquireTimeoutMs,
     requestTimeoutMs: config.requestTimeoutMs,
+    queryTimeoutMs: config.queryTimeoutMs,
   })) {
-    problems.push(`DB_CONNECT_TIMEOUT_MS / DB_ACQUIRE_TIMEOUT_MS / REQUEST_TIMEOUT_MS: ${rule}.`);
+    problems.push(`DB_CONNECT_TIMEOUT_MS / DB_ACQUIRE_TIMEOUT_MS / DB_QUERY_TIMEOUT_MS / REQUEST_TIMEOUT_MS: ${rule}.`);
   }
   if (problems.length > 0) throw new ConfigError(problems);
   return config;

@@ -6,8 +6,10 @@ export interface TimingInput {
   readonly maxLifetimeMs: number;
   readonly connectTimeoutMs: number;
   readonly acquireTimeoutMs: number;
-  /** The HTTP request timeout; acquiring a connection must fit inside it. */
+  /** The HTTP request timeout; acquiring a connection and running a statement must fit inside it. */
   readonly requestTimeoutMs?: number | undefined;
+  /** The statement deadline (DB_QUERY_TIMEOUT_MS). */
+  readonly queryTimeoutMs?: number | undefined;
   /** How far below wait_timeout the lifetime must stay; default 30 s. */
   readonly marginMs?: number | undefined;
 }
@@ -37,5 +39,24 @@ export function checkTiming(t: TimingInput): string[] {
         ' or a waiting request is cut off before it can be told 503',
     );
   }
+  if (
+    t.requestTimeoutMs !== undefined &&
+    t.queryTimeoutMs !== undefined &&
+    !(t.acquireTimeoutMs + t.queryTimeoutMs <= t.requestTimeoutMs)
+  ) {
+    errors.push(
+      `acquire timeout ${t.acquireTimeoutMs} ms + query timeout ${t.queryTimeoutMs} ms must not exceed request timeout ${t.requestTimeoutMs} ms,` +
+        ' or a request waiting on the database outlives its deadline',
+    );
+  }
   return errors;
+}
+
+/**
+ * innodb_lock_wait_timeout for a statement deadline: half of it in whole seconds, at least 1, so a
+ * write blocked on a hot row gives its connection back (1205, answered 503) well before the
+ * statement limit, and one locked row cannot hold the pool for long.
+ */
+export function lockWaitTimeoutS(queryTimeoutMs: number): number {
+  return Math.max(1, Math.floor(queryTimeoutMs / 2_000));
 }

@@ -98,6 +98,11 @@ export const poolVars = {
     default: 2_000,
     min: 1,
   }),
+  queryTimeoutMs: int('DB_QUERY_TIMEOUT_MS', {
+    doc: "Longest run of one statement: the server's own limit per session (max_statement_time on MariaDB, max_execution_time for SELECT on MySQL, innodb_lock_wait_timeout of half of it, at least 1 s), and a client timer that drops a connection whose server does not answer. Acquire + this must fit in REQUEST_TIMEOUT_MS.",
+    default: 3_000,
+    min: 1,
+  }),
   queueLimit: int('DB_QUEUE_LIMIT', {
     doc: 'Most requests waiting for a connection; one more gets 503 at once.',
     default: 1_000,
@@ -144,6 +149,16 @@ export const httpVars = {
     doc: 'Longest drain after the delay before a forced exit.',
     default: 20_000,
     min: 1,
+  }),
+  maxEventLoopDelayMs: int('MAX_EVENT_LOOP_DELAY_MS', {
+    doc: 'Mean event-loop delay (sampled each second) above which requests get 503 before any work; 0 turns the check off.',
+    default: 1_000,
+    min: 0,
+  }),
+  rejectionLogIntervalMs: int('REJECTION_LOG_INTERVAL_MS', {
+    doc: 'Requests turned away (overload, pool, event loop) are logged as one summary line per this interval, never one per request.',
+    default: 10_000,
+    min: 100,
   }),
   logLevel: oneOf('LOG_LEVEL', ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const, {
     doc: 'pino log level.',

@@ -9,6 +9,7 @@ import swaggerPlugin from './plugins/external/swagger.js';
 import authPlugin from './plugins/app/auth.js';
 import dbPlugin from './plugins/app/db.js';
 import metricsPlugin from './plugins/app/metrics.js';
+import overloadPlugin from './plugins/app/overload.js';
 import readinessPlugin from './plugins/app/readiness.js';
 import repositoriesPlugin from './plugins/app/repositories.js';
 import warmUpPlugin from './plugins/app/warm-up.js';
@@ -34,6 +35,7 @@ export default async function serviceApp(fastify: FastifyInstance, opts: AppOpti
   await fastify.register(repositoriesPlugin);
   await fastify.register(authPlugin);
   await fastify.register(metricsPlugin);
+  await fastify.register(overloadPlugin);
   await fastify.register(warmUpPlugin);
 
   fastify.setErrorHandler(errorHandler);

@@ -70,9 +70,11 @@ export function errorHandler(err: FastifyError, request: FastifyRequest, reply: 
     return reply.code(400).send(body(400, 'FST_ERR_VALIDATION', err.message));
   }
   if (err instanceof PoolUnavailableError) {
-    request.log.warn({ code: err.code }, 'database pool unavailable');
+    // Counted by the pool and logged as one summary line per interval (plugins/app/overload.ts),
+    // never a line per request: under overload those lines would cost the CPU that serves.
     reply.header('retry-after', String(err.retryAfterS));
-    return reply.code(503).send(body(503, err.code, 'The database is busy; retry shortly.'));
+    const message = err.code === 'DATABASE_DOWN' ? 'The database is unavailable' : 'The database is busy';
+    return reply.code(503).send(body(503, err.code, `${message}; retry shortly.`));
   }
   if (isUnavailableError(err)) {
     request.log.warn({ code: err.code }, 'database unavailable');

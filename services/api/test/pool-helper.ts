@@ -14,6 +14,7 @@ export function makePool(url: URL, overrides: Partial<PoolOptions> = {}): DbPool
     maxLifetimeMs: 60_000,
     lifetimeJitterMs: 5_000,
     warmTimeoutMs: 10_000,
+    queryTimeoutMs: 5_000,
     logger: pino({ level: 'silent' }),
     ...overrides,
   });

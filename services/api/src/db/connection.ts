@@ -2,6 +2,7 @@
 import type { Socket } from 'node:net';
 import mysql from 'mysql2';
 import type { Connection, ConnectionOptions, QueryError } from 'mysql2';
+import { StatementTimeoutError } from './errors.js';
 
 export type LostListener = (conn: PooledConnection, err: Error) => void;
 
@@ -19,6 +20,8 @@ export class PooledConnection {
   expiresAt = Number.POSITIVE_INFINITY;
   /** performance.now() of the last hand-back; an acquire after a long idle pings first. */
   lastUsedAt = 0;
+  /** performance.now() of the last hand-out; the pool averages how long connections are held. */
+  acquiredAt = 0;
   /** Set by the pool only (it keeps a count per state). */
   state: ConnectionState = 'connecting';
   lifetimeTimer: NodeJS.Timeout | undefined;
@@ -41,11 +44,21 @@ export class PooledConnection {
     });
   }
 
-  query<T>(sql: string, params: unknown[] | undefined): Promise<T> {
+  /**
+   * One statement; a server that has not answered within timeoutMs gets its connection destroyed
+   * (the server-side limit answers first whenever the server still runs, see sessionVariables).
+   */
+  query<T>(sql: string, params: unknown[] | undefined, timeoutMs: number): Promise<T> {
     return new Promise<T>((resolve, reject) => {
-      this.raw.query(sql, params, (err: QueryError | null, result: unknown) =>
-        err ? reject(err) : resolve(result as T),
-      );
+      const timer = setTimeout(() => {
+        this.destroy();
+        reject(new StatementTimeoutError(timeoutMs));
+      }, timeoutMs);
+      this.raw.query(sql, params, (err: QueryError | null, result: unknown) => {
+        clearTimeout(timer);
+        if (err) reject(err);
+        else resolve(result as T);
+      });
     });
   }
 

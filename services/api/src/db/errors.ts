@@ -15,6 +15,20 @@ export class PoolUnavailableError extends Error {
   }
 }
 
+/**
+ * The client-side statement deadline passed without an answer (a stopped or unreachable server):
+ * the connection was destroyed. `fatal`, as mysql2 marks errors after which a connection is unusable.
+ */
+export class StatementTimeoutError extends Error {
+  readonly code = 'STATEMENT_TIMEOUT';
+  readonly fatal = true;
+
+  constructor(timeoutMs: number) {
+    super(`the database did not answer the statement within ${timeoutMs} ms`);
+    this.name = 'StatementTimeoutError';
+  }
+}
+
 export type PoolWarmCode = 'WARM_TIMEOUT' | 'WARM_FAILED' | 'POOL_CLOSED';
 
 /**

@@ -26,10 +26,11 @@ import { EventEmitter } from 'node:events';
 import { performance } from 'node:perf_hooks';
 import type { ConnectionOptions } from 'mysql2';
 import type { Logger } from 'pino';
-import { CONNECT_BACKOFF, fullJitterDelayMs } from './backoff.js';
+import { PROBE_BACKOFF, REFILL_BACKOFF, fullJitterDelayMs } from './backoff.js';
 import { PooledConnection, type ConnectionState } from './connection.js';
 import { errorCode, isTransientConnectError, PoolUnavailableError, PoolWarmError } from './errors.js';
-import { describeCounts, PoolCounters, type LiveCounts, type PoolStats } from './stats.js';
+import { UTC_SESSION_SQL } from './session.js';
+import { describeCounts, PoolCounters, type LiveCounts, type PoolStats, type RejectionReason } from './stats.js';
 import { WaiterQueue, type Waiter } from './waiter-queue.js';
 
 export interface PoolOptions {
@@ -51,6 +52,19 @@ export interface PoolOptions {
   logger: Logger;
   /** A connection idle longer than this is pinged before it is handed out. Default 500 (HikariCP). */
   aliveBypassWindowMs?: number;
+  /**
+   * The statement deadline: the client destroys a connection whose statement has not answered
+   * within this plus STATEMENT_GRACE_MS (the server's own limit, set by sessionSql, answers first).
+   */
+  queryTimeoutMs: number;
+  /** Run on every new connection; default UTC only (session.ts builds the full one). */
+  sessionSql?: string;
+}
+
+/** Time-series sinks for the metrics plugin; called on the hot path, so they must be cheap. */
+export interface PoolObserver {
+  /** Seconds an acquire waited, whether it got a connection or was rejected. */
+  acquireWait(seconds: number): void;
 }
 
 /** Never warmed; a warm-up running for the first time; warmed once; draining for close(); closed. */
@@ -62,7 +76,14 @@ export interface DbPoolEvents {
 }
 
 const DEFAULT_ALIVE_BYPASS_WINDOW_MS = 500;
-const UTC_SESSION_SQL = "SET time_zone = '+00:00'";
+// Lets the server's own statement limit answer first while the server runs.
+const STATEMENT_GRACE_MS = 100;
+// Adaptive LIFO (Facebook's "Fail at Scale"): once the oldest waiter has waited this long, the
+// queue is standing, and the newest waiter is served first: it can still make its deadline,
+// while the oldest would be served just in time to miss its own. FIFO again once the queue drains.
+const LIFO_AFTER_MS = 50;
+// Weight of the newest hold time in the moving average expectedWaitMs() uses.
+const HOLD_EWMA_WEIGHT = 0.05;
 
 type FullListener = (err?: Error) => void;
 
@@ -91,6 +112,10 @@ export class ConnectionPool extends EventEmitter<DbPoolEvents> {
   private warming: Promise<PoolStats> | undefined;
   private fullListener: FullListener | undefined;
   private readonly counters = new PoolCounters();
+  private nextProbeAt = 0;
+  private holdEwmaMs = 1;
+  private observer: PoolObserver | undefined;
+  protected readonly statementTimeoutMs: number;
   private readonly onLost = (conn: PooledConnection, err: Error): void => {
     // A retiring connection's socket closing is the end we asked for; a failed handshake rejects connect().
     if (conn.state !== 'retiring' && conn.state !== 'connecting') this.destroy(conn, err);
@@ -106,6 +131,45 @@ export class ConnectionPool extends EventEmitter<DbPoolEvents> {
     this.log = opts.logger;
     this.aliveBypassWindowMs = opts.aliveBypassWindowMs ?? DEFAULT_ALIVE_BYPASS_WINDOW_MS;
     this.connectionOptions = { ...opts.connection, connectTimeout: opts.connectTimeoutMs };
+    this.statementTimeoutMs = opts.queryTimeoutMs + STATEMENT_GRACE_MS;
+  }
+
+  observe(observer: PoolObserver): void {
+    this.observer = observer;
+  }
+
+  /** Rejected acquires by reason, since the start. */
+  rejections(): Readonly<Record<RejectionReason, number>> {
+    return this.counters.rejections;
+  }
+
+  /**
+   * How long a new acquire would wait: the waiters ahead of it, served `size` at a time, each
+   * holding a connection for the moving average hold time. The overload check in onRequest uses it.
+   */
+  expectedWaitMs(): number {
+    if (this.count.idle > 0) return 0;
+    return ((this.waiters.length + 1) * this.holdEwmaMs) / this.opts.size;
+  }
+
+  /**
+   * The queue is full, or a new acquire could expect to wait past its deadline; counted as an
+   * `overload` rejection when true (the HTTP layer turns the request away before any work).
+   */
+  overloaded(): boolean {
+    if (this.waiters.length < this.opts.queueLimit && this.expectedWaitMs() <= this.opts.acquireTimeoutMs) return false;
+    this.counters.rejections.overload++;
+    return true;
+  }
+
+  /**
+   * The error an acquire would get now (pool closed, database known down), counted as a
+   * rejection; undefined when it could get or wait for a connection.
+   */
+  refusal(): PoolUnavailableError | undefined {
+    const err = this.isShut() ? closedError() : this.isDown() ? this.downError() : undefined;
+    if (err) this.counters.rejected(err.code);
+    return err;
   }
 
   get state(): PoolLifecycle {
@@ -135,10 +199,7 @@ export class ConnectionPool extends EventEmitter<DbPoolEvents> {
     this.lifecycle = 'closing';
     clearTimeout(this.retryTimer);
     this.retryTimer = undefined;
-    for (let waiter = this.waiters.shift(); waiter; waiter = this.waiters.shift()) {
-      clearTimeout(waiter.timer);
-      waiter.reject(closedError());
-    }
+    this.rejectWaiters(closedError());
     this.settleFull(new PoolWarmError('POOL_CLOSED', 'the pool was closed during warm-up'));
     for (const conn of this.takeIdle()) this.retire(conn);
     this.closing = new Promise((resolve) => {
@@ -164,6 +225,20 @@ export class ConnectionPool extends EventEmitter<DbPoolEvents> {
    * timeout each.
    */
   protected async acquire(alwaysValidate: boolean, deadline: number): Promise<PooledConnection> {
+    const startedAt = performance.now();
+    try {
+      const conn = await this.acquireWithin(alwaysValidate, deadline);
+      conn.acquiredAt = performance.now();
+      this.observer?.acquireWait((conn.acquiredAt - startedAt) / 1000);
+      return conn;
+    } catch (err) {
+      this.observer?.acquireWait((performance.now() - startedAt) / 1000);
+      if (err instanceof PoolUnavailableError) this.counters.rejected(err.code);
+      throw err;
+    }
+  }
+
+  private async acquireWithin(alwaysValidate: boolean, deadline: number): Promise<PooledConnection> {
     if (this.isShut()) throw closedError();
     for (;;) {
       if (performance.now() >= deadline) {
@@ -201,6 +276,7 @@ export class ConnectionPool extends EventEmitter<DbPoolEvents> {
     }
     const now = performance.now();
     conn.lastUsedAt = now;
+    this.holdEwmaMs += HOLD_EWMA_WEIGHT * (now - conn.acquiredAt - this.holdEwmaMs);
     if (this.isShut()) this.retire(conn);
     else if (now >= conn.expiresAt) this.retireForLifetime(conn);
     else this.handOff(conn);
@@ -210,6 +286,8 @@ export class ConnectionPool extends EventEmitter<DbPoolEvents> {
     if (this.isShut()) return Promise.reject(closedError());
     // Demand starts a pool nobody warmed, even when this acquire cannot wait.
     this.fill();
+    // Known down: waiting cannot help; the probe goes on in the background.
+    if (this.isDown()) return Promise.reject(this.downError());
     const remainingMs = deadline - performance.now();
     if (remainingMs <= 0) return Promise.reject(this.acquireTimeoutError());
     if (this.waiters.length >= this.opts.queueLimit) {
@@ -222,6 +300,7 @@ export class ConnectionPool extends EventEmitter<DbPoolEvents> {
         resolve,
         reject,
         timer: undefined,
+        since: performance.now(),
         prev: undefined,
         next: undefined,
         queued: false,
@@ -234,9 +313,11 @@ export class ConnectionPool extends EventEmitter<DbPoolEvents> {
     });
   }
 
-  /** Gives a busy connection to the oldest waiter, or puts it on the idle stack. */
+  /** Gives a busy connection to a waiter (see LIFO_AFTER_MS for which), or puts it on the idle stack. */
   private handOff(conn: PooledConnection): void {
-    const waiter = this.waiters.shift();
+    const oldest = this.waiters.peek();
+    const waiter =
+      oldest && performance.now() - oldest.since > LIFO_AFTER_MS ? this.waiters.pop() : this.waiters.shift();
     if (waiter) {
       clearTimeout(waiter.timer);
       waiter.resolve(conn);
@@ -339,7 +420,9 @@ export class ConnectionPool extends EventEmitter<DbPoolEvents> {
   /** Opens connections until open + connecting == size, at most warmConcurrency at a time. */
   private fill(): void {
     if (this.isShut() || this.retryTimer !== undefined) return;
-    while (this.open() + this.count.connecting < this.opts.size && this.count.connecting < this.opts.warmConcurrency) {
+    // A server known to be down is probed with one handshake; the first success refills at full width.
+    const concurrency = this.isDown() ? 1 : this.opts.warmConcurrency;
+    while (this.open() + this.count.connecting < this.opts.size && this.count.connecting < concurrency) {
       this.openOne();
     }
   }
@@ -350,9 +433,7 @@ export class ConnectionPool extends EventEmitter<DbPoolEvents> {
     this.counters.connecting(this.count.connecting);
     conn
       .connect()
-      // UTC sessions: CURRENT_TIMESTAMP defaults and mysql2's `timezone: 'Z'` reads then agree
-      // whatever time zone the server or this process runs in.
-      .then(() => conn.statement(UTC_SESSION_SQL, this.opts.connectTimeoutMs))
+      .then(() => conn.statement(this.opts.sessionSql ?? UTC_SESSION_SQL, this.opts.connectTimeoutMs))
       .then(() => conn.validate(this.opts.connectTimeoutMs))
       .then(
         () => this.opened(conn),
@@ -405,12 +486,15 @@ export class ConnectionPool extends EventEmitter<DbPoolEvents> {
       );
     }
     this.scheduleRetry();
+    if (this.isDown()) this.rejectWaiters(this.downError());
   }
 
   private scheduleRetry(): void {
     // Failures of one round (up to warmConcurrency handshakes) share one timer and one step of backoff.
     if (this.retryTimer !== undefined) return;
-    const delayMs = fullJitterDelayMs(this.connectFailures++, CONNECT_BACKOFF.baseMs, CONNECT_BACKOFF.capMs);
+    const backoff = this.open() === 0 ? PROBE_BACKOFF : REFILL_BACKOFF;
+    const delayMs = fullJitterDelayMs(this.connectFailures++, backoff.baseMs, backoff.capMs);
+    this.nextProbeAt = performance.now() + delayMs;
     this.retryTimer = setTimeout(() => {
       this.retryTimer = undefined;
       this.fill();
@@ -447,6 +531,7 @@ export class ConnectionPool extends EventEmitter<DbPoolEvents> {
           () => {
             if (conn.state !== 'validating') return;
             this.setState(conn, 'busy');
+            conn.acquiredAt = performance.now();
             this.release(conn);
           },
           (err: unknown) => this.destroy(conn, err),
@@ -487,6 +572,28 @@ export class ConnectionPool extends EventEmitter<DbPoolEvents> {
     const listener = this.fullListener;
     this.fullListener = undefined;
     listener?.(err);
+  }
+
+  private rejectWaiters(err: PoolUnavailableError): void {
+    for (let waiter = this.waiters.shift(); waiter; waiter = this.waiters.shift()) {
+      clearTimeout(waiter.timer);
+      waiter.reject(err);
+    }
+  }
+
+  /** No connection open and the last connect failed: the database is known to be unreachable. */
+  private isDown(): boolean {
+    return this.connectFailures > 0 && this.open() === 0;
+  }
+
+  private downError(): PoolUnavailableError {
+    const last = this.counters.lastError;
+    const retryAfterS = Math.max(1, Math.ceil((this.nextProbeAt - performance.now()) / 1000));
+    return new PoolUnavailableError(
+      'DATABASE_DOWN',
+      `the database is unreachable (${last ? `${last.code}: ${last.message}` : 'no connection'}); probing`,
+      retryAfterS,
+    );
   }
 
   private acquireTimeoutError(): PoolUnavailableError {

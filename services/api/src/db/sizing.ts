@@ -12,7 +12,7 @@ import {
 } from '@mokakbab/config';
 import type { FastifyBaseLogger } from 'fastify';
 import { StartupError } from '../errors.js';
-import { CONNECT_BACKOFF, fullJitterDelayMs } from './backoff.js';
+import { PROBE_BACKOFF, fullJitterDelayMs } from './backoff.js';
 import { errorCode, isTransientConnectError } from './errors.js';
 
 /** Retries unreachable-server errors with capped, jittered backoff until `deadlineMs` has passed. */
@@ -35,7 +35,7 @@ export async function readLimitsWithRetry(config: ApiConfig, log: FastifyBaseLog
           { cause: err },
         );
       }
-      const delayMs = Math.min(remainingMs, fullJitterDelayMs(attempt, CONNECT_BACKOFF.baseMs, CONNECT_BACKOFF.capMs));
+      const delayMs = Math.min(remainingMs, fullJitterDelayMs(attempt, PROBE_BACKOFF.baseMs, PROBE_BACKOFF.capMs));
       log.warn({ code, attempt, delayMs: Math.round(delayMs) }, 'database not reachable yet, retrying');
       await sleep(delayMs);
     }

@@ -1,5 +1,6 @@
 // What the pool reports (GET /pool, /metrics, logs): live counts by connection state plus the
 // counters it keeps over its life.
+import type { PoolUnavailableCode } from './errors.js';
 
 export interface PoolStats {
   target: number;
@@ -28,6 +29,16 @@ export interface PoolStats {
 /** The live part of PoolStats, read from the pool at the moment of the snapshot. */
 export type LiveCounts = Pick<PoolStats, 'target' | 'total' | 'idle' | 'busy' | 'connecting' | 'queued'>;
 
+/** Why an acquire was refused (db_pool_rejections_total{reason}). */
+export type RejectionReason = 'queue_full' | 'acquire_timeout' | 'database_down' | 'overload' | 'shutting_down';
+
+const REASON_OF_CODE = {
+  QUEUE_FULL: 'queue_full',
+  ACQUIRE_TIMEOUT: 'acquire_timeout',
+  DATABASE_DOWN: 'database_down',
+  POOL_CLOSED: 'shutting_down',
+} as const satisfies Record<PoolUnavailableCode, RejectionReason>;
+
 /** The pool's counters over its life; `snapshot` joins them with the live counts. */
 export class PoolCounters {
   maxConnecting = 0;
@@ -39,6 +50,17 @@ export class PoolCounters {
   lastWarmMs: number | null = null;
   lastError: PoolStats['lastError'] = null;
   readonly connectErrors: Record<string, number> = {};
+  readonly rejections: Record<RejectionReason, number> = {
+    queue_full: 0,
+    acquire_timeout: 0,
+    database_down: 0,
+    overload: 0,
+    shutting_down: 0,
+  };
+
+  rejected(code: PoolUnavailableCode): void {
+    this.rejections[REASON_OF_CODE[code]]++;
+  }
 
   connecting(inFlight: number): void {
     if (inFlight > this.maxConnecting) this.maxConnecting = inFlight;

@@ -1,10 +1,13 @@
-// FIFO of acquires waiting for a connection. A doubly linked list so that a waiter that times
-// out leaves in O(1) and can never be handed a connection afterwards.
+// Acquires waiting for a connection: FIFO normally, newest first under overload (pool.ts). A
+// doubly linked list so that a waiter that times out leaves in O(1) and can never be handed a
+// connection afterwards.
 
 export interface Waiter<T> {
   resolve(value: T): void;
   reject(err: Error): void;
   timer: NodeJS.Timeout | undefined;
+  /** performance.now() when it started waiting. */
+  since: number;
   prev: Waiter<T> | undefined;
   next: Waiter<T> | undefined;
   queued: boolean;
@@ -32,6 +35,18 @@ export class WaiterQueue<T> {
   /** The oldest waiter, removed from the queue; undefined when none waits. */
   shift(): Waiter<T> | undefined {
     const waiter = this.head;
+    if (waiter) this.remove(waiter);
+    return waiter;
+  }
+
+  /** The oldest waiter, left in the queue. */
+  peek(): Waiter<T> | undefined {
+    return this.head;
+  }
+
+  /** The newest waiter, removed from the queue. */
+  pop(): Waiter<T> | undefined {
+    const waiter = this.tail;
     if (waiter) this.remove(waiter);
     return waiter;
   }

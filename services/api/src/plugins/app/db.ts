@@ -4,6 +4,7 @@ import { connectionOptions, type ApiPoolDecision } from '@mokakbab/config';
 import fp from 'fastify-plugin';
 import type { Logger } from 'pino';
 import { DbPool } from '../../db/index.js';
+import { sessionSql } from '../../db/session.js';
 import { decidePoolSize, readLimitsWithRetry } from '../../db/sizing.js';
 
 declare module 'fastify' {
@@ -28,6 +29,8 @@ export default fp(
       maxLifetimeMs: config.maxLifetimeMs,
       lifetimeJitterMs: config.lifetimeJitterMs,
       warmTimeoutMs: config.warmTimeoutMs,
+      queryTimeoutMs: config.queryTimeoutMs,
+      sessionSql: sessionSql(limits.version, config.queryTimeoutMs),
       // Fastify's logger is a pino instance; its public type is the narrower FastifyBaseLogger.
       logger: fastify.log.child({ component: 'pool' }) as unknown as Logger,
     });

@@ -1,13 +1,19 @@
 // Prometheus metrics on a registry of this app instance (not prom-client's global one, so several
 // apps in one process, as in tests, do not collide): pool state read from stats() at scrape time,
-// warm-up duration, JWT cache, HTTP durations by route, and the default process metrics.
+// acquire waits and statement durations observed by the pool, rejections by reason, warm-up
+// duration, JWT cache, HTTP durations by route, and the default process metrics.
 import type { onResponseHookHandler } from 'fastify';
 import fp from 'fastify-plugin';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 
+/** Why a request was turned away before routing (http_requests_rejected_total{reason}). */
+export type HttpRejectionReason = 'overload' | 'event_loop' | 'shutting_down' | 'rate_limited' | 'hashing_busy';
+
 export interface AppMetrics {
   registry: Registry;
   warmDuration: Histogram;
+  /** Counts one request shed before routing. */
+  rejected(reason: HttpRejectionReason): void;
 }
 
 declare module 'fastify' {
@@ -18,6 +24,14 @@ declare module 'fastify' {
 
 const HTTP_BUCKETS_S = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5];
 const WARM_BUCKETS_S = [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60];
+const DB_BUCKETS_S = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5];
+const HTTP_REJECTION_REASONS: readonly HttpRejectionReason[] = [
+  'overload',
+  'event_loop',
+  'shutting_down',
+  'rate_limited',
+  'hashing_busy',
+];
 const UNMATCHED_ROUTE = 'unmatched';
 
 export default fp(
@@ -85,6 +99,48 @@ export default fp(
         for (const [code, count] of Object.entries(db.stats().connectErrors)) this.inc({ code }, count);
       },
     });
+    new Counter({
+      name: 'db_pool_rejections_total',
+      help: 'Acquires refused without a connection, by reason.',
+      labelNames: ['reason'],
+      registers: [registry],
+      collect() {
+        this.reset();
+        for (const [reason, count] of Object.entries(db.rejections())) this.inc({ reason }, count);
+      },
+    });
+    poolGauge('db_statements_in_flight', 'Statements and transactions running now.', () => db.statementsInFlight);
+
+    // Observed by the pool on the hot path: unlabelled or with children made once, no label objects.
+    const acquireWait = new Histogram({
+      name: 'db_pool_acquire_wait_seconds',
+      help: 'Time an acquire waited for a connection, including acquires that were refused.',
+      buckets: DB_BUCKETS_S,
+      registers: [registry],
+    });
+    db.observe({ acquireWait: (seconds) => acquireWait.observe(seconds) });
+    const statementDuration = new Histogram({
+      name: 'db_statement_duration_seconds',
+      help: 'Duration of statements (read, write) and whole transactions, from the connection in hand to the answer.',
+      labelNames: ['kind'],
+      buckets: DB_BUCKETS_S,
+      registers: [registry],
+    });
+    const byKind = {
+      read: statementDuration.labels({ kind: 'read' }),
+      write: statementDuration.labels({ kind: 'write' }),
+      transaction: statementDuration.labels({ kind: 'transaction' }),
+    };
+    db.observeStatements({ statement: (kind, seconds) => byKind[kind].observe(seconds) });
+
+    const httpRejected = new Counter({
+      name: 'http_requests_rejected_total',
+      help: 'Requests turned away before routing, by reason.',
+      labelNames: ['reason'],
+      registers: [registry],
+    });
+    const rejectedChildren = new Map(HTTP_REJECTION_REASONS.map((reason) => [reason, httpRejected.labels({ reason })]));
+
     new Gauge({
       name: 'jwt_cache_size',
       help: 'Verified access tokens held in the cache.',
@@ -141,7 +197,11 @@ export default fp(
       done();
     });
 
-    fastify.decorate('metrics', { registry, warmDuration });
+    fastify.decorate('metrics', {
+      registry,
+      warmDuration,
+      rejected: (reason: HttpRejectionReason) => rejectedChildren.get(reason)!.inc(),
+    });
   },
   { name: 'metrics', dependencies: ['db', 'auth'] },
 );

@@ -1,0 +1,81 @@
+// Load shedding before any work: a root onRequest hook (before auth, body parsing and validation)
+// answers 503 with Retry-After when the database is known to be down, when the pool's queue is
+// full, or when the wait a new request can expect for a connection is past its deadline; and
+// @fastify/under-pressure does the same while the event loop lags. Work that cannot finish in
+// time costs the CPU that serves the requests that can (Netflix concurrency-limits, Envoy's
+// overload manager and HikariCP all refuse at the door rather than time out inside).
+// Every refusal is counted by reason; the log gets one summary line per interval, never one per
+// request.
+import underPressure from '@fastify/under-pressure';
+import fp from 'fastify-plugin';
+import { HttpError } from '../../errors.js';
+import type { HttpRejectionReason } from './metrics.js';
+
+// Liveness and readiness must answer whatever the load; neither touches the database.
+const EXEMPT_PREFIX = '/health/';
+const OVERLOAD_RETRY_AFTER_S = 1;
+
+const overloaded = (code = 'OVERLOADED') =>
+  new HttpError(503, code, 'The server is overloaded; retry shortly.', {
+    'retry-after': String(OVERLOAD_RETRY_AFTER_S),
+  });
+
+export default fp(
+  async function overloadPlugin(fastify) {
+    const { db, config, metrics, log } = fastify;
+    const httpRejections: Partial<Record<HttpRejectionReason, number>> = {};
+    const reject = (reason: HttpRejectionReason) => {
+      httpRejections[reason] = (httpRejections[reason] ?? 0) + 1;
+      metrics.rejected(reason);
+    };
+
+    if (config.maxEventLoopDelayMs > 0) {
+      await fastify.register(underPressure, {
+        maxEventLoopDelay: config.maxEventLoopDelayMs,
+        exposeStatusRoute: false,
+        // Only called while the loop lags. A rejected promise goes to the error handler as next(err).
+        async pressureHandler(request) {
+          if (request.url.startsWith(EXEMPT_PREFIX)) return;
+          reject('event_loop');
+          throw overloaded('EVENT_LOOP_OVERLOADED');
+        },
+      });
+    }
+
+    fastify.addHook('onRequest', (request, _reply, done) => {
+      if (request.url.startsWith(EXEMPT_PREFIX)) return done();
+      // Closed or known down: the same 503 (and Retry-After) an acquire would get, without the work.
+      const refusal = db.refusal();
+      if (refusal) return done(refusal);
+      if (db.overloaded()) {
+        reject('overload');
+        return done(overloaded());
+      }
+      done();
+    });
+
+    // One line per interval with what was turned away since the last one; silent when nothing was.
+    let lastPool = { ...db.rejections() };
+    const summary = setInterval(() => {
+      const pool = db.rejections();
+      const poolDelta: Record<string, number> = {};
+      for (const [reason, count] of Object.entries(pool) as [keyof typeof pool, number][]) {
+        if (count > lastPool[reason]) poolDelta[reason] = count - lastPool[reason];
+      }
+      lastPool = { ...pool };
+      const http = { ...httpRejections };
+      for (const reason of Object.keys(httpRejections) as HttpRejectionReason[]) delete httpRejections[reason];
+      if (Object.keys(http).length === 0 && Object.keys(poolDelta).length === 0) return;
+      const { total, target, busy, idle, queued } = db.stats();
+      log.warn(
+        { intervalMs: config.rejectionLogIntervalMs, http, pool: poolDelta, total, target, busy, idle, queued },
+        'requests turned away',
+      );
+    }, config.rejectionLogIntervalMs).unref();
+    fastify.addHook('onClose', (_instance, done) => {
+      clearInterval(summary);
+      done();
+    });
+  },
+  { name: 'overload', dependencies: ['db', 'metrics', 'config'] },
+);
