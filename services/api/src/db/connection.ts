@@ -50,11 +50,18 @@ export class PooledConnection {
    */
   query<T>(sql: string, params: unknown[] | undefined, timeoutMs: number): Promise<T> {
     return new Promise<T>((resolve, reject) => {
+      let answered = false;
       const timer = setTimeout(() => {
-        this.destroy();
-        reject(new StatementTimeoutError(timeoutMs));
+        // Timers run before the poll phase: on a lagging event loop the answer may be sitting
+        // in the socket unread. One poll phase (setImmediate) reads it before the verdict.
+        setImmediate(() => {
+          if (answered) return;
+          this.destroy();
+          reject(new StatementTimeoutError(timeoutMs));
+        });
       }, timeoutMs);
       this.raw.query(sql, params, (err: QueryError | null, result: unknown) => {
+        answered = true;
         clearTimeout(timer);
         if (err) reject(err);
         else resolve(result as T);

@@ -28,7 +28,13 @@ import type { ConnectionOptions } from 'mysql2';
 import type { Logger } from 'pino';
 import { PROBE_BACKOFF, REFILL_BACKOFF, fullJitterDelayMs } from './backoff.js';
 import { PooledConnection, type ConnectionState } from './connection.js';
-import { errorCode, isTransientConnectError, PoolUnavailableError, PoolWarmError } from './errors.js';
+import {
+  errorCode,
+  isServerFullError,
+  isTransientConnectError,
+  PoolUnavailableError,
+  PoolWarmError,
+} from './errors.js';
 import { UTC_SESSION_SQL } from './session.js';
 import { describeCounts, PoolCounters, type LiveCounts, type PoolStats, type RejectionReason } from './stats.js';
 import { WaiterQueue, type Waiter } from './waiter-queue.js';
@@ -78,10 +84,11 @@ export interface DbPoolEvents {
 const DEFAULT_ALIVE_BYPASS_WINDOW_MS = 500;
 // Lets the server's own statement limit answer first while the server runs.
 const STATEMENT_GRACE_MS = 100;
-// Adaptive LIFO (Facebook's "Fail at Scale"): once the oldest waiter has waited this long, the
-// queue is standing, and the newest waiter is served first: it can still make its deadline,
-// while the oldest would be served just in time to miss its own. FIFO again once the queue drains.
-const LIFO_AFTER_MS = 50;
+// Adaptive LIFO (Facebook's "Fail at Scale"): once the oldest waiter has waited this share of the
+// acquire timeout, the queue is not draining, and the newest waiter is served first: it can still
+// make its deadline, while the oldest would be served just in time to miss its own. FIFO (fair,
+// the best tail under ordinary queueing) again once the oldest waiter is younger.
+const LIFO_AFTER_SHARE = 0.5;
 // Weight of the newest hold time in the moving average expectedWaitMs() uses.
 const HOLD_EWMA_WEIGHT = 0.05;
 
@@ -113,9 +120,12 @@ export class ConnectionPool extends EventEmitter<DbPoolEvents> {
   private fullListener: FullListener | undefined;
   private readonly counters = new PoolCounters();
   private nextProbeAt = 0;
+  /** The last failed connect was the server refusing more connections (1040). */
+  private serverFull = false;
   private holdEwmaMs = 1;
   private observer: PoolObserver | undefined;
   protected readonly statementTimeoutMs: number;
+  private readonly lifoAfterMs: number;
   private readonly onLost = (conn: PooledConnection, err: Error): void => {
     // A retiring connection's socket closing is the end we asked for; a failed handshake rejects connect().
     if (conn.state !== 'retiring' && conn.state !== 'connecting') this.destroy(conn, err);
@@ -132,6 +142,7 @@ export class ConnectionPool extends EventEmitter<DbPoolEvents> {
     this.aliveBypassWindowMs = opts.aliveBypassWindowMs ?? DEFAULT_ALIVE_BYPASS_WINDOW_MS;
     this.connectionOptions = { ...opts.connection, connectTimeout: opts.connectTimeoutMs };
     this.statementTimeoutMs = opts.queryTimeoutMs + STATEMENT_GRACE_MS;
+    this.lifoAfterMs = opts.acquireTimeoutMs * LIFO_AFTER_SHARE;
   }
 
   observe(observer: PoolObserver): void {
@@ -313,11 +324,11 @@ export class ConnectionPool extends EventEmitter<DbPoolEvents> {
     });
   }
 
-  /** Gives a busy connection to a waiter (see LIFO_AFTER_MS for which), or puts it on the idle stack. */
+  /** Gives a busy connection to a waiter (see LIFO_AFTER_SHARE for which), or puts it on the idle stack. */
   private handOff(conn: PooledConnection): void {
     const oldest = this.waiters.peek();
     const waiter =
-      oldest && performance.now() - oldest.since > LIFO_AFTER_MS ? this.waiters.pop() : this.waiters.shift();
+      oldest && performance.now() - oldest.since > this.lifoAfterMs ? this.waiters.pop() : this.waiters.shift();
     if (waiter) {
       clearTimeout(waiter.timer);
       waiter.resolve(conn);
@@ -369,6 +380,7 @@ export class ConnectionPool extends EventEmitter<DbPoolEvents> {
       busy: total - this.count.idle,
       connecting: this.count.connecting,
       queued: this.waiters.length,
+      degraded: this.serverFull && total < this.opts.size,
     };
   }
 
@@ -462,7 +474,11 @@ export class ConnectionPool extends EventEmitter<DbPoolEvents> {
     }, lifetimeMs).unref();
     this.handOff(conn);
     this.fill();
-    if (this.open() === this.opts.size) this.settleFull(undefined);
+    if (this.open() === this.opts.size) {
+      if (this.serverFull) this.log.info({ target: this.opts.size }, 'db pool: full again');
+      this.serverFull = false;
+      this.settleFull(undefined);
+    }
   }
 
   private openFailed(conn: PooledConnection, err: unknown): void {
@@ -477,6 +493,22 @@ export class ConnectionPool extends EventEmitter<DbPoolEvents> {
     this.counters.connectFailed(code, error.message);
     this.emit('connect-error', code, error);
     const transient = isTransientConnectError(err);
+    const full = isServerFullError(err);
+    if (full && this.open() > 0) {
+      // The server gives no more: serve with what it gave (a warm-up waiting for full succeeds),
+      // and keep trying for the rest with backoff. Logged when it starts, not on every retry.
+      if (!this.serverFull) {
+        this.log.warn(
+          { total: this.open(), target: this.opts.size, code },
+          'db pool: the server refused more connections; serving degraded, retrying for the rest',
+        );
+      }
+      this.serverFull = true;
+      this.settleFull(undefined);
+      this.scheduleRetry();
+      return;
+    }
+    this.serverFull = full;
     this.log.warn({ code, err: error, transient }, 'db pool: connect failed');
     if (!transient) {
       this.settleFull(
@@ -542,7 +574,7 @@ export class ConnectionPool extends EventEmitter<DbPoolEvents> {
 
   private whenFull(timeoutMs: number): Promise<void> {
     if (this.isShut()) return Promise.reject(new PoolWarmError('POOL_CLOSED', 'the pool is closed'));
-    if (this.open() === this.opts.size) return Promise.resolve();
+    if (this.open() === this.opts.size || (this.serverFull && this.open() > 0)) return Promise.resolve();
     return new Promise<void>((resolve, reject) => {
       const timer = setTimeout(
         () => {

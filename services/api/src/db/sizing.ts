@@ -42,14 +42,24 @@ export async function readLimitsWithRetry(config: ApiConfig, log: FastifyBaseLog
   }
 }
 
-/** The pool size for this server; throws a StartupError with the numbers when DB_PLAN_CHECK=refuse. */
-export function decidePoolSize(config: ApiConfig, limits: ServerLimits, log: FastifyBaseLogger): ApiPoolDecision {
+/**
+ * The pool size for this server; throws a StartupError with the numbers when DB_PLAN_CHECK=refuse.
+ * With `warn`, whatever does not fit is logged and the API runs: with DB_POOL_SIZE, or with one
+ * connection when no plan is possible (the pool then takes what the server gives, see `degraded`).
+ */
+export function decidePoolSize(config: ApiConfig, limits: ServerLimits, log: FastifyBaseLogger): number {
   let decision: ApiPoolDecision;
   try {
     decision = planApiPool(config, limits);
   } catch (err) {
-    if (err instanceof PlanError) throw new StartupError(`Pool plan impossible: ${err.message}`, { cause: err });
-    throw err;
+    if (!(err instanceof PlanError)) throw err;
+    if (config.planCheck === 'refuse') throw new StartupError(`Pool plan impossible: ${err.message}`, { cause: err });
+    const size = config.poolSize ?? 1;
+    log.warn(
+      { problems: [err.message], size, maxConnections: limits.maxConnections },
+      'pool plan impossible (DB_PLAN_CHECK=warn): running with DB_POOL_SIZE or 1',
+    );
+    return size;
   }
   const { plan } = decision;
   log.info(
@@ -73,5 +83,5 @@ export function decidePoolSize(config: ApiConfig, limits: ServerLimits, log: Fas
     }
     log.warn({ problems: decision.problems }, 'the pool does not fit the server (DB_PLAN_CHECK=warn)');
   }
-  return decision;
+  return decision.size;
 }

@@ -9,8 +9,13 @@ export interface PoolStats {
   busy: number;
   connecting: number;
   queued: number;
-  /** True once a full warm-up succeeded; latched. */
+  /** True once a warm-up succeeded (full, or as full as the server allowed); latched. */
   warm: boolean;
+  /**
+   * Below target because the server refused more connections (1040): the pool serves with what it
+   * has and keeps trying for the rest with backoff.
+   */
+  degraded: boolean;
   /** ISO time of the last completed warm-up. */
   warmedAt: string | null;
   /** Highest number of handshakes ever in flight at once. */
@@ -27,7 +32,10 @@ export interface PoolStats {
 }
 
 /** The live part of PoolStats, read from the pool at the moment of the snapshot. */
-export type LiveCounts = Pick<PoolStats, 'target' | 'total' | 'idle' | 'busy' | 'connecting' | 'queued'>;
+export type LiveCounts = Pick<
+  PoolStats,
+  'target' | 'total' | 'idle' | 'busy' | 'connecting' | 'queued' | 'degraded'
+>;
 
 /** Why an acquire was refused (db_pool_rejections_total{reason}). */
 export type RejectionReason = 'queue_full' | 'acquire_timeout' | 'database_down' | 'overload' | 'shutting_down';

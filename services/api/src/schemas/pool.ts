@@ -10,6 +10,7 @@ export const PoolStatsResponse = Type.Object({
   connecting: Type.Integer(),
   queued: Type.Integer(),
   warm: Type.Boolean(),
+  degraded: Type.Boolean(),
   warmedAt: NullableString,
   maxConnecting: Type.Integer(),
   recycled: Type.Integer(),

@@ -1,6 +1,6 @@
 // The database pool, sized against the server it finds (like @fastify/mysql, a server that cannot
 // be reached or a plan that does not fit fails at registration, so a bad config shows at boot).
-import { connectionOptions, type ApiPoolDecision } from '@mokakbab/config';
+import { connectionOptions } from '@mokakbab/config';
 import fp from 'fastify-plugin';
 import type { Logger } from 'pino';
 import { DbPool } from '../../db/index.js';
@@ -10,7 +10,6 @@ import { decidePoolSize, readLimitsWithRetry } from '../../db/sizing.js';
 declare module 'fastify' {
   interface FastifyInstance {
     db: DbPool;
-    poolDecision: ApiPoolDecision;
   }
 }
 
@@ -18,10 +17,10 @@ export default fp(
   async function dbPlugin(fastify) {
     const { config } = fastify;
     const limits = await readLimitsWithRetry(config, fastify.log);
-    const decision = decidePoolSize(config, limits, fastify.log);
+    const size = decidePoolSize(config, limits, fastify.log);
     const pool = new DbPool({
       connection: connectionOptions(config.databaseUrl),
-      size: decision.size,
+      size,
       warmConcurrency: config.warmConcurrency,
       connectTimeoutMs: config.connectTimeoutMs,
       acquireTimeoutMs: config.acquireTimeoutMs,
@@ -35,7 +34,6 @@ export default fp(
       logger: fastify.log.child({ component: 'pool' }) as unknown as Logger,
     });
     fastify.decorate('db', pool);
-    fastify.decorate('poolDecision', decision);
     // Runs after the HTTP server has drained (Fastify closes the server first), so in-flight
     // requests keep their connections to the end.
     fastify.addHook('onClose', () => pool.close());

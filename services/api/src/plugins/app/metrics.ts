@@ -60,6 +60,11 @@ export default fp(
     poolGauge('db_pool_connecting', 'Handshakes in flight.', () => db.stats().connecting);
     poolGauge('db_pool_queued_acquires', 'Requests waiting for a connection.', () => db.stats().queued);
     poolGauge('db_pool_warm', '1 once a full warm-up succeeded.', () => (db.stats().warm ? 1 : 0));
+    poolGauge(
+      'db_pool_degraded',
+      '1 while the pool is below target because the server refused more connections.',
+      () => (db.stats().degraded ? 1 : 0),
+    );
     poolGauge('db_pool_max_connecting', 'Most handshakes ever in flight at once.', () => db.stats().maxConnecting);
 
     // Monotonic totals kept by the pool: exposed as counters whose value is copied at scrape time.
