@@ -87,9 +87,7 @@ export function isTransientConnectError(err: unknown): boolean {
 /** The server refused another connection because it has as many as it allows (1040, 1203). */
 export function isServerFullError(err: unknown): boolean {
   const { code, errno } = (err ?? {}) as DriverError;
-  return (
-    code === 'ER_CON_COUNT_ERROR' || code === 'ER_TOO_MANY_USER_CONNECTIONS' || errno === 1040 || errno === 1203
-  );
+  return code === 'ER_CON_COUNT_ERROR' || code === 'ER_TOO_MANY_USER_CONNECTIONS' || errno === 1040 || errno === 1203;
 }
 
 const DEAD_CONNECTION_CODES = new Set([

@@ -122,6 +122,8 @@ export class ConnectionPool extends EventEmitter<DbPoolEvents> {
   private nextProbeAt = 0;
   /** The last failed connect was the server refusing more connections (1040). */
   private serverFull = false;
+  /** The degraded state was logged; reset once the pool is full. */
+  private degradedLogged = false;
   private holdEwmaMs = 1;
   private observer: PoolObserver | undefined;
   protected readonly statementTimeoutMs: number;
@@ -475,8 +477,9 @@ export class ConnectionPool extends EventEmitter<DbPoolEvents> {
     this.handOff(conn);
     this.fill();
     if (this.open() === this.opts.size) {
-      if (this.serverFull) this.log.info({ target: this.opts.size }, 'db pool: full again');
+      if (this.degradedLogged) this.log.info({ target: this.opts.size }, 'db pool: full again');
       this.serverFull = false;
+      this.degradedLogged = false;
       this.settleFull(undefined);
     }
   }
@@ -497,7 +500,8 @@ export class ConnectionPool extends EventEmitter<DbPoolEvents> {
     if (full && this.open() > 0) {
       // The server gives no more: serve with what it gave (a warm-up waiting for full succeeds),
       // and keep trying for the rest with backoff. Logged when it starts, not on every retry.
-      if (!this.serverFull) {
+      if (!this.degradedLogged) {
+        this.degradedLogged = true;
         this.log.warn(
           { total: this.open(), target: this.opts.size, code },
           'db pool: the server refused more connections; serving degraded, retrying for the rest',

@@ -32,10 +32,7 @@ export interface PoolStats {
 }
 
 /** The live part of PoolStats, read from the pool at the moment of the snapshot. */
-export type LiveCounts = Pick<
-  PoolStats,
-  'target' | 'total' | 'idle' | 'busy' | 'connecting' | 'queued' | 'degraded'
->;
+export type LiveCounts = Pick<PoolStats, 'target' | 'total' | 'idle' | 'busy' | 'connecting' | 'queued' | 'degraded'>;
 
 /** Why an acquire was refused (db_pool_rejections_total{reason}). */
 export type RejectionReason = 'queue_full' | 'acquire_timeout' | 'database_down' | 'overload' | 'shutting_down';
