@@ -77,7 +77,8 @@ describe('database faults', () => {
     done = true;
     const samples = await load;
 
-    const during = samples.filter((s) => s.at >= stoppedAt && s.at < resumedAt);
+    // Every request the stop caught: in flight at SIGSTOP or sent before SIGCONT.
+    const during = samples.filter((s) => s.at + s.ms >= stoppedAt && s.at < resumedAt);
     const slowest = Math.max(...during.map((s) => s.ms));
     const firstOk = samples.find((s) => s.at >= resumedAt && s.status === 200);
     measure(
