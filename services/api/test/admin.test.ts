@@ -57,6 +57,7 @@ test('GET /pool serves every PoolStats field', async () => {
     'busy',
     'connectErrors',
     'connecting',
+    'degraded',
     'idle',
     'lastError',
     'lastWarmMs',

@@ -57,24 +57,23 @@ test('the same with DB_PLAN_CHECK=warn starts, logs the plan once and the proble
   assert.match(warning.problems[0], /DB_POOL_SIZE=25/);
 });
 
-test('POST /pool/warm answers 503 with the stats and lastError when the warm-up times out', async (t) => {
-  // 40 connections do not fit a server that accepts 30 (+1 for root): the warm-up cannot complete.
+test('POST /pool/warm on a server that cannot give the whole pool: ready with what it got, degraded', async (t) => {
+  // 40 connections do not fit a server that accepts 30 (+1 for root): the pool takes what it gets.
   const api = await build(t, db, {
     warm: false,
     env: { ...FITTING_LIFETIME, DB_POOL_SIZE: '40', DB_PLAN_CHECK: 'warn', DB_WARM_TIMEOUT_MS: '1500' },
   });
   const res = await api.admin.inject({ method: 'POST', url: '/pool/warm' });
-  assert.equal(res.statusCode, 503);
-  assert.equal(res.headers['retry-after'], '1');
+  assert.equal(res.statusCode, 200);
   const body = res.json();
-  assert.equal(body.warm, false);
-  assert.ok(body.total < 40);
+  assert.equal(body.warm, true);
+  assert.equal(body.degraded, true);
+  assert.ok(body.total > 0 && body.total < 40);
   assert.equal(body.lastError.code, 'ER_CON_COUNT_ERROR');
   assert.ok(body.connectErrors.ER_CON_COUNT_ERROR > 0);
-  assert.equal(typeof body.message, 'string');
   const ready = await api.app.inject({ method: 'GET', url: '/health/ready' });
-  assert.equal(ready.statusCode, 503);
-  // Requests still get served from the connections that did open.
+  assert.equal(ready.statusCode, 200);
+  // Requests get served from the connections that did open.
   const list = await api.app.inject({ method: 'GET', url: '/articles' });
   assert.equal(list.statusCode, 200, list.body);
 });

@@ -89,6 +89,8 @@ const STATEMENT_GRACE_MS = 100;
 // make its deadline, while the oldest would be served just in time to miss its own. FIFO (fair,
 // the best tail under ordinary queueing) again once the oldest waiter is younger.
 const LIFO_AFTER_SHARE = 0.5;
+// How soon an idle connection past its lifetime looks again for a free handshake slot.
+const LIFETIME_RECHECK_MS = 20;
 // Weight of the newest hold time in the moving average expectedWaitMs() uses.
 const HOLD_EWMA_WEIGHT = 0.05;
 
@@ -291,7 +293,7 @@ export class ConnectionPool extends EventEmitter<DbPoolEvents> {
     conn.lastUsedAt = now;
     this.holdEwmaMs += HOLD_EWMA_WEIGHT * (now - conn.acquiredAt - this.holdEwmaMs);
     if (this.isShut()) this.retire(conn);
-    else if (now >= conn.expiresAt) this.retireForLifetime(conn);
+    else if (now >= conn.expiresAt && this.canReplace()) this.retireForLifetime(conn);
     else this.handOff(conn);
   }
 
@@ -414,6 +416,15 @@ export class ConnectionPool extends EventEmitter<DbPoolEvents> {
     this.fill();
   }
 
+  /**
+   * A connection at the end of its life retires only when its replacement can start at once
+   * (fewer than warmConcurrency handshakes in flight); otherwise it serves a little longer, so
+   * recycling never leaves the pool short of its size.
+   */
+  private canReplace(): boolean {
+    return this.count.connecting < this.opts.warmConcurrency;
+  }
+
   private retireForLifetime(conn: PooledConnection): void {
     this.counters.recycled++;
     this.log.debug({ threadId: conn.threadId }, 'db pool: connection reached its max lifetime');
@@ -471,9 +482,12 @@ export class ConnectionPool extends EventEmitter<DbPoolEvents> {
     conn.expiresAt = now + lifetimeMs;
     conn.lastUsedAt = now;
     // Idle connections retire on this timer; busy ones when released past expiresAt.
-    conn.lifetimeTimer = setTimeout(() => {
-      if (conn.state === 'idle') this.retireForLifetime(conn);
-    }, lifetimeMs).unref();
+    const onLifetimeEnd = () => {
+      if (conn.state !== 'idle') return;
+      if (this.canReplace()) this.retireForLifetime(conn);
+      else conn.lifetimeTimer = setTimeout(onLifetimeEnd, LIFETIME_RECHECK_MS).unref();
+    };
+    conn.lifetimeTimer = setTimeout(onLifetimeEnd, lifetimeMs).unref();
     this.handOff(conn);
     this.fill();
     if (this.open() === this.opts.size) {
