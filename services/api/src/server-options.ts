@@ -3,6 +3,7 @@
 import type { ApiConfig } from '@mokakbab/config';
 import { LogController, type FastifyServerOptions } from 'fastify';
 import { pino, type DestinationStream, type Logger } from 'pino';
+import { validationOptions } from './validation.js';
 
 // Secrets that must never reach a log line, wherever they appear one level deep.
 export const REDACTED_PATHS = [
@@ -42,6 +43,7 @@ export function serverOptions(config: ApiConfig, logger: Logger): FastifyServerO
     keepAliveTimeout: config.keepAliveTimeoutMs,
     connectionTimeout: Math.max(config.requestTimeoutMs, config.keepAliveTimeoutMs) + SOCKET_SLACK_MS,
     bodyLimit: config.bodyLimitBytes,
+    ...validationOptions(),
     pluginTimeout: config.warmTimeoutMs + config.connectTimeoutMs + PLUGIN_SLACK_MS,
     // Requests arriving during close get the project's 503 (readiness plugin), not Fastify's body
     // without `code` or Retry-After; idle keep-alive sockets are closed when close() starts.
