@@ -73,7 +73,7 @@ test('F1: ids, cursors and limits that are not canonical decimal digits get 400 
   // The canonical forms still work.
   assert.equal((await api.app.inject({ url: '/articles/1' })).statusCode, 200);
   assert.equal((await api.app.inject({ url: '/articles?limit=50&cursor=4294967295' })).statusCode, 200);
-  console.log(`# [measure] F1: ${cases.length} non-canonical ids/cursors/limits -> ${cases.length} x 400, 0 x 5xx`);
+  console.log(`[measure] F1: ${cases.length} non-canonical ids/cursors/limits -> ${cases.length} x 400, 0 x 5xx`);
 });
 
 test('F8: JSON bodies are not coerced, and strings the database would change are 400', async () => {
@@ -102,7 +102,7 @@ test('F8: JSON bodies are not coerced, and strings the database would change are
   assert.equal(loneSurrogate.statusCode, 400, loneSurrogate.body);
   assert.match(errorBody(loneSurrogate).message, /^body\/name must be well-formed Unicode/);
   assert.equal(await tableChecksums(), before, 'no rejected body wrote anything');
-  console.log(`# [measure] F8: ${bodies.length + 1} coercible or ill-formed bodies -> 400, tables unchanged`);
+  console.log(`[measure] F8: ${bodies.length + 1} coercible or ill-formed bodies -> 400, tables unchanged`);
 });
 
 test('F8: NUL and 4-byte characters are stored and echoed identically (utf8mb4)', async () => {
@@ -191,7 +191,21 @@ const HOSTILE_STRINGS = [
   '😀',
   '1,2',
 ];
-const HOSTILE_JSON: unknown[] = [true, false, null, [33], '1e1', '0x1f', 7.5, -1, 0, 2 ** 32, {}, [], ...HOSTILE_STRINGS];
+const HOSTILE_JSON: unknown[] = [
+  true,
+  false,
+  null,
+  [33],
+  '1e1',
+  '0x1f',
+  7.5,
+  -1,
+  0,
+  2 ** 32,
+  {},
+  [],
+  ...HOSTILE_STRINGS,
+];
 
 const stringArb = (schema: JsonSchema): fc.Arbitrary<string> => {
   if (schema.format === 'email') return fc.emailAddress();
@@ -200,7 +214,11 @@ const stringArb = (schema: JsonSchema): fc.Arbitrary<string> => {
       .date({ min: new Date('0900-01-01T00:00:00Z'), max: new Date('9999-12-31T23:59:59Z'), noInvalidDate: true })
       .map((d) => d.toISOString());
   }
-  return fc.string({ minLength: schema.minLength ?? 0, maxLength: Math.min(schema.maxLength ?? 64, 64), unit: 'binary' });
+  return fc.string({
+    minLength: schema.minLength ?? 0,
+    maxLength: Math.min(schema.maxLength ?? 64, 64),
+    unit: 'binary',
+  });
 };
 
 /** Values of the schema's type, mostly valid, so that requests also get past validation. */
@@ -340,6 +358,6 @@ test('fuzz: generated params, queries and bodies at every documented route: neve
   }
   const summary = [...statuses].sort(([a], [b]) => a - b).map(([status, n]) => `${status}x${n}`);
   console.log(
-    `# [measure] input fuzz: ${routes.length} routes, ${requests} requests, ${rejected} x 4xx with tables unchanged, 0 x 5xx (${summary.join(' ')})`,
+    `[measure] input fuzz: ${routes.length} routes, ${requests} requests, ${rejected} x 4xx with tables unchanged, 0 x 5xx (${summary.join(' ')})`,
   );
 });

@@ -46,8 +46,9 @@ export function serverOptions(config: ApiConfig, logger: Logger): FastifyServerO
     ...validationOptions(),
     pluginTimeout: config.warmTimeoutMs + config.connectTimeoutMs + PLUGIN_SLACK_MS,
     // Requests arriving during close get the project's 503 (readiness plugin), not Fastify's body
-    // without `code` or Retry-After; idle keep-alive sockets are closed when close() starts.
+    // without `code` or Retry-After. Sockets are ended by the ConnectionTracker, never destroyed
+    // because they look idle ('idle' reset requests not parsed yet: issue 8, F5).
     return503OnClosing: false,
-    forceCloseConnections: 'idle',
+    forceCloseConnections: false,
   };
 }

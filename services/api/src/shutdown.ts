@@ -1,6 +1,8 @@
 // The shutdown sequence SIGTERM runs (server.ts wires it to close-with-grace; tests call it directly):
-// not ready at once, keep serving while the load balancer removes the instance, then stop
-// accepting, drain in-flight requests, end the pool (the db plugin's onClose), close the admin port.
+// not ready at once, keep serving while the load balancer removes the instance (every response says
+// `Connection: close`), then drain while still listening (new requests get 503 SHUTTING_DOWN) until
+// nothing is in flight, then stop listening and end the idle sockets (ConnectionTracker: no socket
+// with a request on its way is reset), end the pool (the db plugin's onClose), close the admin port.
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { FastifyInstance } from 'fastify';
 
@@ -12,7 +14,10 @@ export async function shutdown(app: FastifyInstance, admin: FastifyInstance, opt
   app.readiness.beginShutdown();
   app.log.info({ delayMs: opts.delayMs }, 'shutdown: not ready, still serving');
   if (opts.delayMs > 0) await sleep(opts.delayMs);
-  app.log.info('shutdown: draining');
+  app.readiness.beginDrain();
+  app.log.info({ inFlight: app.connections.inFlight }, 'shutdown: draining');
+  // Still listening: a connection the load balancer sent late gets a 503, not a reset in the backlog.
+  await app.connections.idle();
   await app.close();
   await admin.close();
   app.log.info('shutdown complete');

@@ -24,7 +24,11 @@ const plugin: FastifyPluginAsyncTypebox = async (fastify) => {
     },
     async (request) => {
       const { articleId } = request.params;
-      const page = await participations.page(articleId, request.query.cursor, request.query.limit ?? DEFAULT_PAGE_LIMIT);
+      const page = await participations.page(
+        articleId,
+        request.query.cursor,
+        request.query.limit ?? DEFAULT_PAGE_LIMIT,
+      );
       // Only an empty page can mean "no such article": the common case costs one query.
       if (page.items.length === 0 && !(await articles.exists(articleId))) throw articleNotFound(articleId);
       return page;
