@@ -21,18 +21,13 @@ const ARTICLES = 30;
 // Modest and seeded: the same cases every run, a few seconds in CI.
 const RUNS_PER_ROUTE = 40;
 const SEED = 8;
-// The auth routes' limits must not turn the fuzz into a test of the rate limiter.
-const GENEROUS_LIMITS = {
-  RATE_LIMIT_AUTH_IP_MAX: '100000',
-  RATE_LIMIT_AUTH_ACCOUNT_MAX: '100000',
-};
 
 let db: TestDatabase;
 let api: TestApi;
 
 before(async () => {
   db = await seededDatabase({ members: MEMBERS, articles: ARTICLES, participations: 60 });
-  api = await build(undefined, db, { env: GENEROUS_LIMITS });
+  api = await build(undefined, db);
 });
 
 after(() => closeAll(api, db));

@@ -43,6 +43,8 @@ export function serverOptions(config: ApiConfig, logger: Logger): FastifyServerO
     keepAliveTimeout: config.keepAliveTimeoutMs,
     connectionTimeout: Math.max(config.requestTimeoutMs, config.keepAliveTimeoutMs) + SOCKET_SLACK_MS,
     bodyLimit: config.bodyLimitBytes,
+    // request.ip (the rate limits' key) is the client's address only behind proxies trusted here.
+    trustProxy: config.trustProxyHops > 0 ? (_address: string, hop: number) => hop < config.trustProxyHops : false,
     ...validationOptions(),
     pluginTimeout: config.warmTimeoutMs + config.connectTimeoutMs + PLUGIN_SLACK_MS,
     // Requests arriving during close get the project's 503 (readiness plugin), not Fastify's body
