@@ -186,8 +186,8 @@ export const authVars = {
   }),
   scryptCost: powerOfTwo('PASSWORD_SCRYPT_COST', { doc: 'scrypt N for password hashes.', default: 16_384 }),
   hashMaxConcurrent: int('PASSWORD_HASH_MAX_CONCURRENT', {
-    doc: 'Password hashes (sign-in, sign-up) computed at once; one more gets 503 HASHING_BUSY at once.',
-    default: 8,
+    doc: "Password hashes (sign-in, sign-up) computed at once (libuv's threadpool runs 4); one more gets 503 HASHING_BUSY at once.",
+    default: 4,
     min: 1,
   }),
   rateLimitWindowMs: int('RATE_LIMIT_WINDOW_MS', {

@@ -46,26 +46,38 @@ export default fp(
 
     await fastify.register(rateLimit, { global: false });
 
-    const limiter = (what: string, max: number, key: (request: FastifyRequest) => string) => {
+    const limiter = (
+      route: string,
+      scope: 'address' | 'account',
+      max: number,
+      key: (request: FastifyRequest) => string,
+    ) => {
       // `cache` sizes this limiter's own LRU (each createRateLimit gets a child store); untyped upstream.
-      const options = { max, timeWindow: config.rateLimitWindowMs, keyGenerator: key, cache: config.rateLimitMaxKeys };
+      // Keys carry the limit's name: a shared store (Redis) holds every limit in one namespace.
+      const keyGenerator = (request: FastifyRequest) => `${route}:${scope}:${key(request)}`;
+      const options = { max, timeWindow: config.rateLimitWindowMs, keyGenerator, cache: config.rateLimitMaxKeys };
       const check = fastify.createRateLimit(options);
       const hook: preHandlerAsyncHookHandler = async (request) => {
         const result = await check(request);
         if (result.isAllowed || !result.isExceeded) return;
         rejected.inc({ reason: 'rate_limited' });
-        throw new HttpError(429, 'RATE_LIMITED', `Too many ${what} requests; retry in ${result.ttlInSeconds} s.`, {
-          'retry-after': String(result.ttlInSeconds),
-        });
+        throw new HttpError(
+          429,
+          'RATE_LIMITED',
+          `Too many ${route} requests for this ${scope}; retry in ${result.ttlInSeconds} s.`,
+          {
+            'retry-after': String(result.ttlInSeconds),
+          },
+        );
       };
       return hook;
     };
 
     fastify.decorate('authLimits', {
-      perAddress: (route) => limiter(route, config.rateLimitIpMax, (request) => request.ip),
+      perAddress: (route) => limiter(route, 'address', config.rateLimitIpMax, (request) => request.ip),
       // Emails compare case-insensitively in the database (utf8mb4_unicode_ci): one account, one key.
       perAccount: (route, account) =>
-        limiter(route, config.rateLimitAccountMax, (request) => account(request).trim().toLowerCase()),
+        limiter(route, 'account', config.rateLimitAccountMax, (request) => account(request).trim().toLowerCase()),
     } satisfies AuthLimits);
     fastify.decorate(
       'hashing',
