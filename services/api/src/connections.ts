@@ -5,6 +5,8 @@
 // hundreds of accepted requests. Here a socket is ended only when it has served at least one request
 // and has none in flight; a socket that has not sent its first request yet gets a grace period to send
 // it (and be answered 503 SHUTTING_DOWN), and is then ended with a FIN, never destroyed.
+import { once } from 'node:events';
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 
@@ -17,13 +19,14 @@ interface SocketState {
 export class ConnectionTracker {
   readonly #sockets = new Map<Socket, SocketState>();
   readonly #freshSocketGraceMs: number;
-  #inFlight = 0;
+  readonly #inFlight = new Set<ServerResponse>();
   #closing = false;
-  #idleWaiters: Array<() => void> = [];
+  #lastConnectionAt = 0;
 
   constructor(server: Server, opts: { freshSocketGraceMs: number }) {
     this.#freshSocketGraceMs = opts.freshSocketGraceMs;
     server.on('connection', (socket: Socket) => {
+      this.#lastConnectionAt = Date.now();
       this.#sockets.set(socket, { inFlight: 0, served: 0, graceTimer: undefined });
       socket.once('close', () => {
         const state = this.#sockets.get(socket);
@@ -38,17 +41,34 @@ export class ConnectionTracker {
 
   /** Requests received and not yet answered, on every socket. */
   get inFlight(): number {
-    return this.#inFlight;
+    return this.#inFlight.size;
   }
 
   get openSockets(): number {
     return this.#sockets.size;
   }
 
-  /** Resolves once no request is in flight (at once when none is). */
-  idle(): Promise<void> {
-    if (this.#inFlight === 0) return Promise.resolve();
-    return new Promise((resolve) => this.#idleWaiters.push(resolve));
+  /**
+   * Resolves once every request in flight now has been answered. Requests arriving later are not
+   * waited for (during the drain they are quick 503s), so a steady stream cannot hold shutdown up.
+   */
+  async settled(): Promise<void> {
+    await Promise.all([...this.#inFlight].map((response) => once(response, 'close')));
+  }
+
+  /**
+   * Resolves once no connection has been accepted for `quietMs`, or after `maxWaitMs`. Closing the
+   * listener resets the connections still in its accept queue; when clients have stopped opening
+   * connections that queue is empty.
+   */
+  async quiet(quietMs: number, maxWaitMs: number): Promise<void> {
+    const deadline = Date.now() + maxWaitMs;
+    for (;;) {
+      const quietFor = Date.now() - this.#lastConnectionAt;
+      const left = deadline - Date.now();
+      if (quietFor >= quietMs || left <= 0) return;
+      await sleep(Math.min(quietMs - quietFor, left));
+    }
   }
 
   #track(request: IncomingMessage, response: ServerResponse): void {
@@ -60,12 +80,11 @@ export class ConnectionTracker {
       state.graceTimer = undefined;
     }
     state.inFlight++;
-    this.#inFlight++;
+    this.#inFlight.add(response);
     response.once('close', () => {
       state.inFlight--;
       state.served++;
-      this.#inFlight--;
-      if (this.#inFlight === 0) for (const wake of this.#idleWaiters.splice(0)) wake();
+      this.#inFlight.delete(response);
       // The response carried `Connection: close` (the readiness plugin), so Node ends the socket
       // itself; a socket it kept (a pipelined request already read) is ended once that one is answered.
       if (this.#closing && state.inFlight === 0) this.#endLater(socket, state);
