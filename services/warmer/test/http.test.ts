@@ -72,6 +72,9 @@ test('/live, /ready with reasons, /status and /metrics while the target is down'
   assert.match(metrics, /warmer_targets\{phase="waiting-for-admin"\} 1/);
   assert.match(metrics, /warmer_ready 0/);
   assert.match(metrics, /warmer_errors_total\{kind="admin-unreachable"\} \d+/);
+  assert.match(metrics, /^warmer_process_cpu_seconds_total /m);
+  assert.match(metrics, /^warmer_nodejs_eventloop_lag_seconds /m);
+  assert.doesNotMatch(metrics, /warmer_process_(process|nodejs)_/);
   assert.equal((await fetch(`${w.url}/nope`)).status, 404);
 });
 
