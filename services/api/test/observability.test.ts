@@ -16,7 +16,9 @@ before(async () => {
 after(() => db?.close());
 
 test('METRICS_PORT serves GET /metrics and nothing else; the admin port keeps /pool; closing admin closes it', async () => {
-  const config = loadApiConfig(testEnv(db, { METRICS_HOST: '127.0.0.1', METRICS_PORT: '0', ADMIN_PORT: '0', PORT: '0' }));
+  const config = loadApiConfig(
+    testEnv(db, { METRICS_HOST: '127.0.0.1', METRICS_PORT: '0', ADMIN_PORT: '0', PORT: '0' }),
+  );
   const instances = await buildInstances(config, createLogger(config));
   const { port, adminPort, metricsPort } = await listen(instances, config);
   try {
@@ -77,5 +79,8 @@ test('ACCESS_LOG=true logs one info line per request, without headers', async (t
 
 test('ACCESS_LOG off (the default) logs no line per request', async (t) => {
   const lines = await linesAfterOneRequest(t, { LOG_LEVEL: 'info' });
-  assert.deepEqual(lines.filter((l) => l.msg === 'request completed'), []);
+  assert.deepEqual(
+    lines.filter((l) => l.msg === 'request completed'),
+    [],
+  );
 });
