@@ -1,5 +1,5 @@
-// A real Prometheus (Debian's /usr/bin/prometheus) scrapes a real API process (its metrics-only
-// port) and a real warmer at a 1 s interval, loads infra/observability/rules.yaml, and answers over
+// A real Prometheus (Debian's /usr/bin/prometheus) scrapes a real API process and a real warmer
+// on their metrics-only ports (METRICS_PORT, WARMER_METRICS_PORT) at a 1 s interval, loads infra/observability/rules.yaml, and answers over
 // its HTTP API: the metrics arrive, every metric the rules and the dashboard read is exposed, and
 // every rule and dashboard query evaluates without error.
 import assert from 'node:assert/strict';
@@ -75,8 +75,10 @@ describe(
         WARMER_TARGET: api.adminUrl,
         WARMER_TARGET_PUBLIC: api.url,
         WARM_SLOT_PREFIX: uniqueSlotPrefix(),
+        WARMER_METRICS_PORT: '0',
       });
       assert.ok(api.metricsPort, 'the API logged its metrics port');
+      assert.ok(warmer.metricsPort, 'the warmer logged its metrics port');
 
       dir = mkdtempSync(join(tmpdir(), 'mokakbab-prometheus-'));
       const port = await freePort();
@@ -90,7 +92,7 @@ describe(
         rule_files: [RULES_FILE],
         scrape_configs: [
           { job_name: 'api', static_configs: [{ targets: [`127.0.0.1:${api.metricsPort}`] }] },
-          { job_name: 'warmer', static_configs: [{ targets: [`127.0.0.1:${warmer.port}`] }] },
+          { job_name: 'warmer', static_configs: [{ targets: [`127.0.0.1:${warmer.metricsPort}`] }] },
         ],
       };
       // JSON is YAML: no serializer needed for the config file.
@@ -157,7 +159,10 @@ describe(
         'both targets up',
         async () => ((await vector('sum(up{job=~"api|warmer"})'))[0]?.value[1] === '2' ? true : undefined),
         20_000,
-      );
+      ).catch(async (err: Error) => {
+        const targets = await getJson(`${base}/api/v1/targets`);
+        throw new Error(`${err.message}: ${JSON.stringify(targets.body)}`);
+      });
       const expectations: [string, (v: number) => boolean][] = [
         ['db_pool_warm{job="api"}', (v) => v === 1],
         ['db_pool_target_connections{job="api"}', (v) => v > 0],
@@ -183,6 +188,10 @@ describe(
         );
       }
       assert.deepEqual(await vector('count({__name__=~"warmer_process_(process|nodejs)_.+"})'), []);
+      // What Prometheus may reach is metrics only: the admin and status endpoints are not there.
+      for (const url of [`http://127.0.0.1:${api.metricsPort}/pool`, `http://127.0.0.1:${warmer.metricsPort}/status`]) {
+        assert.equal((await fetch(url)).status, 404, url);
+      }
       // More requests once the series exist, so a rate() over them is not zero.
       await participants();
     });

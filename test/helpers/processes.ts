@@ -177,6 +177,8 @@ export async function restartApi(api: ApiProcess): Promise<ApiProcess> {
 export interface WarmerProcess extends ServiceProcess {
   readonly port: number;
   readonly url: string;
+  /** With WARMER_METRICS_PORT in `env`: the metrics-only port. */
+  readonly metricsPort?: number;
   status(): Promise<WarmerStatusBody>;
   ready(): Promise<{ status: number; body: Record<string, unknown> }>;
 }
@@ -201,6 +203,7 @@ export async function startWarmer(env: Record<string, string>): Promise<WarmerPr
       ...proc,
       port,
       url,
+      metricsPort: line.metricsPort === undefined ? undefined : Number(line.metricsPort),
       status: async () => (await getJson<WarmerStatusBody>(`${url}/status`)).body,
       ready: () => getJson(`${url}/ready`),
     };

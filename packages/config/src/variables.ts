@@ -3,7 +3,7 @@
 import { bool, int, optional, powerOfTwo, httpUrl, mysqlUrl, oneOf, str, type VarSpec } from './env.js';
 import { parseSurge, type Surge } from './pool-plan.js';
 
-export const DEFAULT_PORTS = { api: 3000, admin: 3001, warmer: 3002, metrics: 3003 } as const;
+export const DEFAULT_PORTS = { api: 3000, admin: 3001, warmer: 3002, metrics: 3003, warmerMetrics: 3004 } as const;
 
 export const PLAN_DEFAULTS = { reserved: 10, otherClients: 0, warmSlots: 1, maxSurge: '0' } as const;
 
@@ -205,6 +205,13 @@ export const warmerVars = {
     min: 0,
     max: 65535,
   }),
+  warmerMetricsPort: optional(
+    int('WARMER_METRICS_PORT', {
+      doc: 'Metrics-only port of the warmer (on WARMER_HOST), so a NetworkPolicy can open /metrics without /status.',
+      min: 0,
+      max: 65535,
+    }),
+  ),
   mode: oneOf('WARMER_MODE', ['sidecar', 'fleet'] as const, {
     doc: '`sidecar`: one API over loopback (Kubernetes); `fleet`: every address behind a DNS name (Compose).',
     default: 'sidecar',

@@ -1,7 +1,7 @@
 // Entry point: config (bad config exits 1 naming the variable), logger, HTTP port, targets, SIGTERM.
 import pino from 'pino';
 import { ConfigError, loadWarmerConfig } from '@mokakbab/config';
-import { createHttpServer, listen } from './http.js';
+import { METRICS_ONLY, createHttpServer, listen } from './http.js';
 import { StdoutDestination } from './log-destination.js';
 import { loadReplay } from './replay.js';
 import { Warmer } from './warmer.js';
@@ -28,7 +28,9 @@ const log = pino({ name: 'warmer', level: config.logLevel }, stdout);
 const warmer = new Warmer(config, { log, replay });
 const server = createHttpServer(warmer);
 const address = await listen(server, config.warmerHost, config.warmerPort);
-log.info({ host: address.address, port: address.port, mode: config.mode }, 'listening');
+const metricsServer = config.warmerMetricsPort === undefined ? undefined : createHttpServer(warmer, METRICS_ONLY);
+const metricsPort = metricsServer && (await listen(metricsServer, config.warmerHost, config.warmerMetricsPort!)).port;
+log.info({ host: address.address, port: address.port, metricsPort, mode: config.mode }, 'listening');
 warmer.start();
 
 /** A log line must never be what keeps the process from exiting. */
@@ -47,8 +49,12 @@ async function shutdown(signal: string): Promise<void> {
   // Whatever hangs below (a socket, a database that never answers), the process still ends.
   setTimeout(() => process.exit(1), SHUTDOWN_HARD_LIMIT_MS).unref();
   safeLog(() => log.info({ signal }, 'shutting down'));
-  server.closeAllConnections();
-  const results = await Promise.allSettled([new Promise((resolve) => server.close(resolve)), warmer.stop()]);
+  const servers = metricsServer ? [server, metricsServer] : [server];
+  for (const s of servers) s.closeAllConnections();
+  const results = await Promise.allSettled([
+    ...servers.map((s) => new Promise((resolve) => s.close(resolve))),
+    warmer.stop(),
+  ]);
   const failed = results.find((r) => r.status === 'rejected');
   if (failed) safeLog(() => log.error({ err: failed.reason as unknown }, 'shutdown failed'));
   safeLog(() => log.info('stopped'));
