@@ -4,10 +4,8 @@ import { ConfigError, loadWarmerConfig } from '@mokakbab/config';
 import { METRICS_ONLY, createHttpServer, listen } from './http.js';
 import { StdoutDestination } from './log-destination.js';
 import { loadReplay } from './replay.js';
-import { Warmer } from './warmer.js';
+import { SHUTDOWN_HARD_LIMIT_MS, Warmer } from './warmer.js';
 
-/** Longest a shutdown may take before the process exits anyway (code 1). */
-const SHUTDOWN_HARD_LIMIT_MS = 10_000;
 /** How long the last log lines may take to reach stdout at exit. */
 const LOG_DRAIN_MS = 1_000;
 
