@@ -4,7 +4,7 @@
 // minter (`pnpm k6:tokens`) needs no k6 and always runs.
 import assert from 'node:assert/strict';
 import { execFile, spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
@@ -84,7 +84,9 @@ describe(
 
     for (const scenario of SCENARIOS) {
       test(`${scenario}: runs, every check passes, the summary is written as JSON and text`, async () => {
-        const results = join(dir, scenario);
+        // k6 writes handleSummary's files but does not create their folder.
+      const results = join(dir, scenario);
+      mkdirSync(results);
         const env = {
           BASE_URL: api.url,
           DURATION: '3s',
