@@ -25,6 +25,23 @@ function formatValue(value, metric) {
   return String(Math.round(value * 1000) / 1000);
 }
 
+const STAT_ORDER = ['avg', 'min', 'med', 'max'];
+
+/**
+ * Trend statistics in one order (k6's JSON comes from a Go map, in no order): avg, min, med, max,
+ * then the percentiles ascending.
+ * @param {string} a
+ * @param {string} b
+ * @returns {number}
+ */
+function byStat(a, b) {
+  const rank = function (/** @type {string} */ stat) {
+    const i = STAT_ORDER.indexOf(stat);
+    return i >= 0 ? i - STAT_ORDER.length : parseFloat(stat.replace(/^p\(/, ''));
+  };
+  return rank(a) - rank(b);
+}
+
 /**
  * @param {string} name
  * @param {SummaryMetric} metric
@@ -35,6 +52,7 @@ function metricLine(name, metric) {
   let text;
   if (metric.type === 'trend') {
     text = Object.keys(v)
+      .sort(byStat)
       .map(function (stat) {
         return stat + '=' + formatValue(v[stat] || 0, metric);
       })
