@@ -1,4 +1,5 @@
 // Entry point: config (bad config exits 1 naming the variable), logger, HTTP port, targets, SIGTERM.
+import type { Server } from 'node:http';
 import pino from 'pino';
 import { ConfigError, loadWarmerConfig } from '@mokakbab/config';
 import { METRICS_ONLY, createHttpServer, listen } from './http.js';
@@ -26,8 +27,13 @@ const log = pino({ name: 'warmer', level: config.logLevel }, stdout);
 const warmer = new Warmer(config, { log, replay });
 const server = createHttpServer(warmer);
 const address = await listen(server, config.warmerHost, config.warmerPort);
-const metricsServer = config.warmerMetricsPort === undefined ? undefined : createHttpServer(warmer, METRICS_ONLY);
-const metricsPort = metricsServer && (await listen(metricsServer, config.warmerHost, config.warmerMetricsPort!)).port;
+// WARMER_METRICS_PORT: /metrics alone, so a NetworkPolicy can open it without /status.
+let metricsServer: Server | undefined;
+let metricsPort: number | undefined;
+if (config.warmerMetricsPort !== undefined) {
+  metricsServer = createHttpServer(warmer, METRICS_ONLY);
+  metricsPort = (await listen(metricsServer, config.warmerHost, config.warmerMetricsPort)).port;
+}
 log.info({ host: address.address, port: address.port, metricsPort, mode: config.mode }, 'listening');
 warmer.start();
 
