@@ -175,7 +175,7 @@ export const authVars = {
     min: 1,
   }),
   denylistMaxEntries: int('DENYLIST_MAX_ENTRIES', {
-    doc: 'Revoked access-token ids kept in memory; beyond it the oldest is folded into a revocation of all its member\'s older tokens.',
+    doc: "Revoked access-token ids kept in memory; beyond it the oldest is folded into a revocation of all its member's older tokens.",
     default: 100_000,
     min: 1,
   }),

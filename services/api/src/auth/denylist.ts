@@ -238,9 +238,7 @@ export class Denylist {
           utcDatetime(nowMs),
         ])
       : await this.#db.query<DenylistRow[]>(DENYLIST_SQL.load, [utcDatetime(nowMs)]);
-    const memberSinceMs = this.#loaded
-      ? this.#memberHighWaterMs - OVERLAP_MS
-      : nowMs - this.#accessTtlMs - SLACK_MS;
+    const memberSinceMs = this.#loaded ? this.#memberHighWaterMs - OVERLAP_MS : nowMs - this.#accessTtlMs - SLACK_MS;
     const members = await this.#db.query<MemberRevocationRow[]>(DENYLIST_SQL.membersSince, [
       utcDatetime(memberSinceMs),
     ]);

@@ -18,7 +18,9 @@ export const PARTICIPATIONS_SQL = {
   LIMIT ?`,
   insert: 'INSERT INTO participation (article_id, member_id) VALUES (?, ?)',
   // A member who cancelled may join again: the unique (article_id, member_id) row comes back to life.
-  reactivate: `UPDATE participation SET status = 'ACTIVE' WHERE article_id = ? AND member_id = ? AND status = 'CANCELLED'`,
+  // Forced: MariaDB may otherwise take the (status, article_id) range, every cancellation of the article.
+  reactivate: `UPDATE participation FORCE INDEX (uq_participation_article_member) SET status = 'ACTIVE'
+  WHERE article_id = ? AND member_id = ? AND status = 'CANCELLED'`,
   idByPair: 'SELECT id FROM participation WHERE article_id = ? AND member_id = ?',
   byId: 'SELECT id, article_id, member_id, status FROM participation WHERE id = ?',
   cancel: `UPDATE participation SET status = 'CANCELLED' WHERE id = ?`,
