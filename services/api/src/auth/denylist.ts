@@ -8,6 +8,7 @@
 // with history), polls for rows other instances added, and purges expired rows.
 import type { BaseLogger } from 'pino';
 import { REFRESH_TOKENS_SQL } from '../repositories/refresh-tokens.js';
+import { issuedAtMs } from './token-id.js';
 
 export interface DenylistDb {
   query<T = unknown>(sql: string, params?: unknown[]): Promise<T>;
@@ -182,8 +183,7 @@ export class Denylist {
     if (this.#jtis.has(claims.jti)) return true;
     if (this.#memberCutoffMs.size === 0) return false;
     const cutoffMs = this.#memberCutoffMs.get(Number(claims.sub));
-    // iat has second resolution: a token of the cutoff's own second is refused, the safe side.
-    return cutoffMs !== undefined && (claims.iat ?? 0) * 1000 <= cutoffMs;
+    return cutoffMs !== undefined && issuedAtMs(claims.jti, claims.iat) <= cutoffMs;
   }
 
   has(jti: string): boolean {
