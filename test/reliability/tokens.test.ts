@@ -32,6 +32,9 @@ async function startReadyApi(): Promise<ApiProcess> {
       DB_POOL_SIZE: '4',
       PASSWORD_SCRYPT_COST: '16',
       JWT_MAX_SESSIONS_PER_MEMBER: String(MAX_SESSIONS),
+      // One client loops on purpose here; the rate limits have their own test.
+      RATE_LIMIT_AUTH_IP_MAX: '100000',
+      RATE_LIMIT_AUTH_ACCOUNT_MAX: '100000',
       LOG_LEVEL: 'info',
     },
   });
