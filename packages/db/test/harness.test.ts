@@ -6,6 +6,7 @@ import {
   hashPassword,
   migrate,
   seededMember,
+  SHARED_SEED_PASSWORD,
   verifyPassword,
   type TestDatabase,
 } from '../src/index.js';
@@ -31,6 +32,7 @@ describe('a throwaway database: migrate, seed, query', () => {
       'category',
       'district',
       'member',
+      'member_revocation',
       'participation',
       'refresh_token',
       'region',
@@ -63,6 +65,20 @@ describe('a throwaway database: migrate, seed, query', () => {
     assert.equal(member!.email, email);
     assert.equal(await verifyPassword(password, String(member!.password_hash)), true);
     assert.equal(await verifyPassword('wrong', String(member!.password_hash)), false);
+  });
+
+  test('seed with sharedPassword: members added set-based, all with the one password', async () => {
+    const before = await db.query<RowDataPacket[]>('SELECT COALESCE(MAX(id), 0) AS id FROM member');
+    const result = await db.seed({ members: 30, articles: 0, participations: 0, sharedPassword: true });
+    assert.equal(result.members, Number(before[0]!.id) + 30);
+    const added = await db.query<RowDataPacket[]>(
+      'SELECT id, email, password_hash FROM member WHERE id > ? ORDER BY id',
+      [before[0]!.id],
+    );
+    assert.equal(added.length, 30);
+    assert.equal(added[0]!.email, seededMember(Number(added[0]!.id)).email);
+    assert.equal(new Set(added.map((m) => m.password_hash)).size, 1, 'one hash, computed once');
+    assert.equal(await verifyPassword(SHARED_SEED_PASSWORD, String(added[0]!.password_hash)), true);
   });
 
   test('unique constraints hold', async () => {

@@ -1,6 +1,8 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import type { TestDatabase } from '@mokakbab/db';
+import { issuedAtMs, newTokenId } from '../src/auth/token-id.js';
+import { revokeAllTokensOfMember } from '../src/repositories/members.js';
 import { bearer, build, errorBody, seededDatabase, signIn, type TestApi, type Tokens, closeAll } from './helper.js';
 
 let db: TestDatabase;
@@ -308,5 +310,39 @@ describe('the auth hook', () => {
     const stats = api.app.tokenVerifier.stats();
     assert.equal(stats.misses - before.misses, 1);
     assert.equal(stats.hits - before.hits, 2);
+  });
+});
+
+// For DELETE /members/:id and password change: inside the caller's transaction, every access and
+// refresh token issued so far stops, on this instance at once; tokens issued afterwards work.
+describe('revoking every token of a member', () => {
+  test('revokeAllTokensOfMember: old access and refresh tokens stop at once, a new sign-in works', async () => {
+    const old = await signIn(api.app, 15);
+    const other = await signIn(api.app, 16);
+    const profile = (token: string) =>
+      api.app.inject({ method: 'GET', url: '/members/15', headers: bearer(token) }).then((r) => r.statusCode);
+    assert.equal(await profile(old.accessToken), 200);
+
+    await api.app.db.transaction((conn) => revokeAllTokensOfMember(conn, 15));
+
+    assert.equal(await profile(old.accessToken), 401, 'no poll needed on this instance');
+    const refresh = await api.app.inject({
+      method: 'POST',
+      url: '/auth/access-token',
+      payload: { refreshToken: old.refreshToken },
+    });
+    assert.equal(refresh.statusCode, 401);
+    assert.equal(await profile(other.accessToken), 200, "another member's token is untouched");
+    const again = await signIn(api.app, 15);
+    assert.equal(await profile(again.accessToken), 200, 'a token issued after the revocation works at once');
+  });
+
+  test('token ids are UUIDv7 carrying their issue time; other ids fall back to the start of iat', () => {
+    const nowMs = 1_796_000_000_123;
+    const jti = newTokenId(nowMs);
+    assert.match(jti, /^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+    assert.equal(issuedAtMs(jti, Math.floor(nowMs / 1000)), nowMs);
+    assert.equal(issuedAtMs(crypto.randomUUID(), 1_796_000_000), 1_796_000_000_000);
+    assert.equal(issuedAtMs(jti, 1_700_000_000), 1_700_000_000_000, 'a time outside its iat second is not trusted');
   });
 });

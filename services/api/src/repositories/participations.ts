@@ -1,27 +1,30 @@
 // Participations: the paged list of an article's ACTIVE participants (the hot path of the load
 // tests), joining once, and cancelling.
 import type { DbPool } from '../db/index.js';
-import { MAX_ID } from '../schemas/common.js';
 import type { ParticipantView, ParticipationView } from '../schemas/participations.js';
+import { FIRST_PAGE_CURSOR } from './paging.js';
 
-// WHERE status = 'ACTIVE' AND article_id = ? AND id < ? ORDER BY id DESC is one backward range scan of
-// ix_participation_status_article (InnoDB appends the primary key to every secondary index).
-/** Exported so a test can EXPLAIN the exact statement the hot path runs. */
-export const SELECT_PARTICIPANTS = `
+/** Every statement of this repository, run as they are by the routes and by test/plans.test.ts. */
+export const PARTICIPATIONS_SQL = {
+  // WHERE status = 'ACTIVE' AND article_id = ? AND id < ? ORDER BY id DESC is one backward range scan of
+  // ix_participation_status_article (InnoDB appends the primary key to every secondary index).
+  /** Params: article id, cursor (ids below it), limit + 1. */
+  participantsPage: `
   SELECT p.id, p.status, p.created_at, m.id AS member_id, m.nickname, m.profile_image
   FROM participation p FORCE INDEX (ix_participation_status_article)
     JOIN member m ON m.id = p.member_id
   WHERE p.status = 'ACTIVE' AND p.article_id = ? AND p.id < ?
   ORDER BY p.id DESC
-  LIMIT ?`;
-const INSERT_PARTICIPATION = 'INSERT INTO participation (article_id, member_id) VALUES (?, ?)';
-// A member who cancelled may join again: the unique (article_id, member_id) row comes back to life.
-const REACTIVATE = `UPDATE participation SET status = 'ACTIVE' WHERE article_id = ? AND member_id = ? AND status = 'CANCELLED'`;
-const SELECT_ID_BY_PAIR = 'SELECT id FROM participation WHERE article_id = ? AND member_id = ?';
-const SELECT_BY_ID = 'SELECT id, article_id, member_id, status FROM participation WHERE id = ?';
-const CANCEL = `UPDATE participation SET status = 'CANCELLED' WHERE id = ?`;
-
-export const FIRST_PAGE_CURSOR = MAX_ID + 1;
+  LIMIT ?`,
+  insert: 'INSERT INTO participation (article_id, member_id) VALUES (?, ?)',
+  // A member who cancelled may join again: the unique (article_id, member_id) row comes back to life.
+  // Forced: MariaDB may otherwise take the (status, article_id) range, every cancellation of the article.
+  reactivate: `UPDATE participation FORCE INDEX (uq_participation_article_member) SET status = 'ACTIVE'
+  WHERE article_id = ? AND member_id = ? AND status = 'CANCELLED'`,
+  idByPair: 'SELECT id FROM participation WHERE article_id = ? AND member_id = ?',
+  byId: 'SELECT id, article_id, member_id, status FROM participation WHERE id = ?',
+  cancel: `UPDATE participation SET status = 'CANCELLED' WHERE id = ?`,
+} as const;
 
 interface ParticipantRow {
   id: number;
@@ -52,7 +55,7 @@ export function createParticipationsRepository(db: DbPool) {
       cursor: number | undefined,
       limit: number,
     ): Promise<{ items: ParticipantView[]; nextCursor: number | null }> {
-      const rows = await db.read<ParticipantRow[]>(SELECT_PARTICIPANTS, [
+      const rows = await db.read<ParticipantRow[]>(PARTICIPATIONS_SQL.participantsPage, [
         articleId,
         cursor ?? FIRST_PAGE_CURSOR,
         limit + 1,
@@ -75,24 +78,24 @@ export function createParticipationsRepository(db: DbPool) {
     /** Throws the driver's ER_NO_REFERENCED_ROW_2 when the article does not exist. */
     async join(articleId: number, memberId: number): Promise<JoinResult> {
       try {
-        const result = await db.query<{ insertId: number }>(INSERT_PARTICIPATION, [articleId, memberId]);
+        const result = await db.query<{ insertId: number }>(PARTICIPATIONS_SQL.insert, [articleId, memberId]);
         return { id: result.insertId, articleId, memberId, status: 'ACTIVE' };
       } catch (err) {
         if (!isDuplicate(err)) throw err;
       }
-      const updated = await db.query<{ affectedRows: number }>(REACTIVATE, [articleId, memberId]);
+      const updated = await db.query<{ affectedRows: number }>(PARTICIPATIONS_SQL.reactivate, [articleId, memberId]);
       if (updated.affectedRows === 0) return 'ALREADY_JOINED';
-      const [row] = await db.query<{ id: number }[]>(SELECT_ID_BY_PAIR, [articleId, memberId]);
+      const [row] = await db.query<{ id: number }[]>(PARTICIPATIONS_SQL.idByPair, [articleId, memberId]);
       return { id: row!.id, articleId, memberId, status: 'ACTIVE' };
     },
 
     async findById(id: number): Promise<ParticipationView | undefined> {
-      const [row] = await db.read<ParticipationRow[]>(SELECT_BY_ID, [id]);
+      const [row] = await db.read<ParticipationRow[]>(PARTICIPATIONS_SQL.byId, [id]);
       return row && { id: row.id, articleId: row.article_id, memberId: row.member_id, status: row.status };
     },
 
     async cancel(id: number): Promise<void> {
-      await db.query(CANCEL, [id]);
+      await db.query(PARTICIPATIONS_SQL.cancel, [id]);
     },
   };
 }

@@ -1,14 +1,26 @@
-// Refresh tokens: only their SHA-256 is stored; rotation revokes the presented token and issues a
-// new one in the same transaction, so a token can be exchanged once.
+// Refresh tokens: only their SHA-256 is stored. A token is deleted when it is used (rotation deletes
+// it and issues the next in one transaction, so it can be exchanged once), signed out or expired, and
+// a member keeps at most `maxPerMember` of them (the oldest go first): the table stays under
+// maxPerMember x members whatever a client does.
 import { createHash, randomBytes } from 'node:crypto';
 import type { DbPool, TxConnection } from '../db/index.js';
 
-const INSERT_TOKEN = 'INSERT INTO refresh_token (member_id, token_hash, expires_at) VALUES (?, ?, ?)';
-const SELECT_FOR_ROTATION =
-  'SELECT id, member_id, expires_at, revoked_at FROM refresh_token WHERE token_hash = ? FOR UPDATE';
-const REVOKE_BY_ID = 'UPDATE refresh_token SET revoked_at = CURRENT_TIMESTAMP(3) WHERE id = ?';
-const REVOKE_FOR_MEMBER =
-  'UPDATE refresh_token SET revoked_at = CURRENT_TIMESTAMP(3) WHERE token_hash = ? AND member_id = ? AND revoked_at IS NULL';
+/** Every statement of this repository, run as they are by the routes and by test/plans.test.ts. */
+export const REFRESH_TOKENS_SQL = {
+  insert: 'INSERT INTO refresh_token (member_id, token_hash, expires_at) VALUES (?, ?, ?)',
+  forRotation: 'SELECT id, member_id, expires_at FROM refresh_token WHERE token_hash = ? FOR UPDATE',
+  deleteById: 'DELETE FROM refresh_token WHERE id = ?',
+  deleteForMember: 'DELETE FROM refresh_token WHERE token_hash = ? AND member_id = ?',
+  /**
+   * The id of the member's newest token beyond the limit (params: member id, limit), read backwards
+   * along ix_refresh_token_member, which ends in the primary key.
+   */
+  oldestKept: 'SELECT id FROM refresh_token WHERE member_id = ? ORDER BY id DESC LIMIT 1 OFFSET ?',
+  /** Params: member id, the id from oldestKept. */
+  deleteUpTo: 'DELETE FROM refresh_token WHERE member_id = ? AND id <= ?',
+  deleteAllOfMember: 'DELETE FROM refresh_token WHERE member_id = ?',
+  purgeExpired: 'DELETE FROM refresh_token WHERE expires_at < UTC_TIMESTAMP(3) LIMIT ?',
+} as const;
 
 const TOKEN_BYTES = 32;
 
@@ -16,10 +28,9 @@ interface TokenRow {
   id: number;
   member_id: number;
   expires_at: Date;
-  revoked_at: Date | null;
 }
 
-interface UpdateResult {
+interface DeleteResult {
   affectedRows: number;
 }
 
@@ -27,30 +38,40 @@ function digest(token: string): Buffer {
   return createHash('sha256').update(token).digest();
 }
 
-export function createRefreshTokensRepository(db: DbPool, ttlS: number) {
-  async function insert(conn: Pick<TxConnection, 'query'>, memberId: number): Promise<string> {
+export function createRefreshTokensRepository(db: DbPool, ttlS: number, maxPerMember: number) {
+  async function insert(conn: TxConnection, memberId: number): Promise<string> {
     const token = randomBytes(TOKEN_BYTES).toString('base64url');
-    await conn.query(INSERT_TOKEN, [memberId, digest(token), new Date(Date.now() + ttlS * 1000)]);
+    await conn.query(REFRESH_TOKENS_SQL.insert, [memberId, digest(token), new Date(Date.now() + ttlS * 1000)]);
     return token;
   }
 
   return {
-    issue: (memberId: number): Promise<string> => insert(db, memberId),
+    /** A new token for a sign-in; the member's tokens beyond the limit, oldest first, are deleted. */
+    issue(memberId: number): Promise<string> {
+      return db.transaction(async (conn) => {
+        const token = await insert(conn, memberId);
+        const [beyond] = await conn.query<{ id: number }[]>(REFRESH_TOKENS_SQL.oldestKept, [memberId, maxPerMember]);
+        if (beyond) await conn.query(REFRESH_TOKENS_SQL.deleteUpTo, [memberId, beyond.id]);
+        return token;
+      });
+    },
 
     /** The member and a new token, or undefined when the token is unknown, expired or already used. */
     rotate(token: string): Promise<{ memberId: number; refreshToken: string } | undefined> {
       return db.transaction(async (conn) => {
-        const rows = await conn.query<TokenRow[]>(SELECT_FOR_ROTATION, [digest(token)]);
+        const rows = await conn.query<TokenRow[]>(REFRESH_TOKENS_SQL.forRotation, [digest(token)]);
         const row = rows[0];
-        if (!row || row.revoked_at !== null || row.expires_at.getTime() <= Date.now()) return undefined;
-        await conn.query(REVOKE_BY_ID, [row.id]);
+        if (!row) return undefined;
+        // Used or expired, the row is no use to anyone any more.
+        await conn.query(REFRESH_TOKENS_SQL.deleteById, [row.id]);
+        if (row.expires_at.getTime() <= Date.now()) return undefined;
         return { memberId: row.member_id, refreshToken: await insert(conn, row.member_id) };
       });
     },
 
-    /** Revokes the member's own token; someone else's token or an unknown one is left alone. */
+    /** Deletes the member's own token; someone else's token or an unknown one is left alone. */
     async revoke(token: string, memberId: number): Promise<boolean> {
-      const result = await db.query<UpdateResult>(REVOKE_FOR_MEMBER, [digest(token), memberId]);
+      const result = await db.query<DeleteResult>(REFRESH_TOKENS_SQL.deleteForMember, [digest(token), memberId]);
       return result.affectedRows > 0;
     },
   };

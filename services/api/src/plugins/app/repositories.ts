@@ -23,7 +23,7 @@ export default fp(
     const { db, config } = fastify;
     fastify.decorate('repos', {
       members: createMembersRepository(db),
-      refreshTokens: createRefreshTokensRepository(db, config.refreshTokenTtlS),
+      refreshTokens: createRefreshTokensRepository(db, config.refreshTokenTtlS, config.maxSessionsPerMember),
       articles: createArticlesRepository(db),
       participations: createParticipationsRepository(db),
     });

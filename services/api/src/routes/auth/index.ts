@@ -2,6 +2,7 @@
 import { randomUUID } from 'node:crypto';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { hashPassword, verifyPassword } from '@mokakbab/db';
+import { newTokenId } from '../../auth/token-id.js';
 import { conflict, isDuplicateEntry, unauthorized } from '../../errors.js';
 import { RefreshBody, SignInBody, SignOutBody, SignUpBody, SignUpResponse, TokenResponse } from '../../schemas/auth.js';
 import { errors } from '../../schemas/common.js';
@@ -18,7 +19,7 @@ const plugin: FastifyPluginAsyncTypebox = async (fastify) => {
   const decoyHash = await hashPassword(randomUUID(), config.scryptCost);
 
   async function issueTokens(memberId: number, refreshToken?: string) {
-    const accessToken = fastify.jwt.sign({ sub: String(memberId), jti: randomUUID() });
+    const accessToken = fastify.jwt.sign({ sub: String(memberId), jti: newTokenId() });
     return {
       accessToken,
       refreshToken: refreshToken ?? (await repos.refreshTokens.issue(memberId)),
