@@ -12,6 +12,7 @@ import metricsPlugin from './plugins/app/metrics.js';
 import readinessPlugin from './plugins/app/readiness.js';
 import repositoriesPlugin from './plugins/app/repositories.js';
 import warmUpPlugin from './plugins/app/warm-up.js';
+import articleEditRoutes from './routes/articles/edits.js';
 import articleRoutes from './routes/articles/index.js';
 import authRoutes from './routes/auth/index.js';
 import healthRoutes from './routes/health/index.js';
@@ -55,5 +56,6 @@ export default async function serviceApp(fastify: FastifyInstance, opts: AppOpti
   await fastify.register(authRoutes, { prefix: '/auth' });
   await fastify.register(memberRoutes, { prefix: '/members' });
   await fastify.register(articleRoutes, { prefix: '/articles' });
+  await fastify.register(articleEditRoutes, { prefix: '/articles' });
   await fastify.register(participationRoutes, { prefix: '/participations' });
 }

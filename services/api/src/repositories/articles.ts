@@ -2,6 +2,9 @@
 import type { DbPool, TxConnection } from '../db/index.js';
 import { MAX_ID } from '../schemas/common.js';
 import type { ArticleView, CreateArticleInput } from '../schemas/articles.js';
+import { referenceProblem, type ReferenceProblem } from './article-references.js';
+
+export type { ReferenceProblem } from './article-references.js';
 
 // The count is a correlated subquery over ix_participation_status_article: an index range per row,
 // cheap for a page of at most 51 articles.
@@ -21,13 +24,9 @@ const ARTICLE_COLUMNS = `
 const SELECT_PAGE = `${ARTICLE_COLUMNS} WHERE a.id < ? ORDER BY a.id DESC LIMIT ?`;
 const SELECT_ONE = `${ARTICLE_COLUMNS} WHERE a.id = ?`;
 const SELECT_EXISTS = 'SELECT 1 AS found FROM article WHERE id = ?';
-const SELECT_REFERENCES = `
-  SELECT EXISTS (SELECT 1 FROM category WHERE id = ?) AS category_found,
-    EXISTS (SELECT 1 FROM region WHERE id = ?) AS region_found,
-    (SELECT region_id FROM district WHERE id = ?) AS district_region_id`;
 const INSERT_ARTICLE = `
-  INSERT INTO article (member_id, category_id, region_id, district_id, title, content, start_time, end_time)
-  VALUES (?, ?, ?, ?, ?, ?, ?, ?)`;
+  INSERT INTO article (member_id, category_id, region_id, district_id, title, content, start_time, end_time, article_image)
+  VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`;
 
 /** Above every INT UNSIGNED id: the first page's cursor, so one SQL text serves every page. */
 const FIRST_PAGE_CURSOR = MAX_ID + 1;
@@ -53,12 +52,6 @@ interface ArticleRow {
   district_name: string;
 }
 
-interface ReferencesRow {
-  category_found: number;
-  region_found: number;
-  district_region_id: number | null;
-}
-
 function toView(row: ArticleRow): ArticleView {
   return {
     id: row.id,
@@ -76,9 +69,6 @@ function toView(row: ArticleRow): ArticleView {
     district: { id: row.district_id, name: row.district_name },
   };
 }
-
-export type ReferenceProblem =
-  'CATEGORY_NOT_FOUND' | 'REGION_NOT_FOUND' | 'DISTRICT_NOT_FOUND' | 'DISTRICT_NOT_IN_REGION';
 
 export function createArticlesRepository(db: DbPool) {
   return {
@@ -114,15 +104,8 @@ export function createArticlesRepository(db: DbPool) {
       endTime: Date,
     ): Promise<ArticleView | ReferenceProblem> {
       return db.transaction(async (conn: TxConnection) => {
-        const [refs] = await conn.query<ReferencesRow[]>(SELECT_REFERENCES, [
-          input.categoryId,
-          input.regionId,
-          input.districtId,
-        ]);
-        if (!refs?.category_found) return 'CATEGORY_NOT_FOUND';
-        if (!refs.region_found) return 'REGION_NOT_FOUND';
-        if (refs.district_region_id === null) return 'DISTRICT_NOT_FOUND';
-        if (refs.district_region_id !== input.regionId) return 'DISTRICT_NOT_IN_REGION';
+        const problem = await referenceProblem(conn, input);
+        if (problem) return problem;
         const result = await conn.query<{ insertId: number }>(INSERT_ARTICLE, [
           memberId,
           input.categoryId,
@@ -132,6 +115,7 @@ export function createArticlesRepository(db: DbPool) {
           input.content,
           startTime,
           endTime,
+          input.articleImage ?? null,
         ]);
         const [row] = await conn.query<ArticleRow[]>(SELECT_ONE, [result.insertId]);
         return toView(row!);

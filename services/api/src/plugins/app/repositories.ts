@@ -1,6 +1,8 @@
 // The SQL of every resource, built once at start and shared by the routes.
 import fp from 'fastify-plugin';
+import { createArticleEditsRepository, type ArticleEditsRepository } from '../../repositories/article-edits.js';
 import { createArticlesRepository, type ArticlesRepository } from '../../repositories/articles.js';
+import { createLikesRepository, type LikesRepository } from '../../repositories/likes.js';
 import { createMembersRepository, type MembersRepository } from '../../repositories/members.js';
 import { createParticipationsRepository, type ParticipationsRepository } from '../../repositories/participations.js';
 import { createRefreshTokensRepository, type RefreshTokensRepository } from '../../repositories/refresh-tokens.js';
@@ -10,6 +12,8 @@ export interface Repositories {
   refreshTokens: RefreshTokensRepository;
   articles: ArticlesRepository;
   participations: ParticipationsRepository;
+  articleEdits: ArticleEditsRepository;
+  likes: LikesRepository;
 }
 
 declare module 'fastify' {
@@ -26,6 +30,8 @@ export default fp(
       refreshTokens: createRefreshTokensRepository(db, config.refreshTokenTtlS),
       articles: createArticlesRepository(db),
       participations: createParticipationsRepository(db),
+      articleEdits: createArticleEditsRepository(db),
+      likes: createLikesRepository(db),
     });
   },
   { name: 'repositories', dependencies: ['db'] },
