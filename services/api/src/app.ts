@@ -16,8 +16,11 @@ import articleEditRoutes from './routes/articles/edits.js';
 import articleRoutes from './routes/articles/index.js';
 import authRoutes from './routes/auth/index.js';
 import healthRoutes from './routes/health/index.js';
+import memberAccountRoutes from './routes/members/account.js';
+import memberBlockRoutes from './routes/members/blacks.js';
 import memberRoutes from './routes/members/index.js';
 import participationRoutes from './routes/participations/index.js';
+import myParticipationRoutes from './routes/participations/mine.js';
 
 export interface AppOptions {
   config: ApiConfig;
@@ -55,7 +58,10 @@ export default async function serviceApp(fastify: FastifyInstance, opts: AppOpti
   await fastify.register(healthRoutes, { prefix: '/health' });
   await fastify.register(authRoutes, { prefix: '/auth' });
   await fastify.register(memberRoutes, { prefix: '/members' });
+  await fastify.register(memberAccountRoutes, { prefix: '/members' });
+  await fastify.register(memberBlockRoutes, { prefix: '/members' });
   await fastify.register(articleRoutes, { prefix: '/articles' });
   await fastify.register(articleEditRoutes, { prefix: '/articles' });
   await fastify.register(participationRoutes, { prefix: '/participations' });
+  await fastify.register(myParticipationRoutes, { prefix: '/participations' });
 }

@@ -2,7 +2,13 @@
 import fp from 'fastify-plugin';
 import { createArticleEditsRepository, type ArticleEditsRepository } from '../../repositories/article-edits.js';
 import { createArticlesRepository, type ArticlesRepository } from '../../repositories/articles.js';
+import { createBlocksRepository, type BlocksRepository } from '../../repositories/blocks.js';
 import { createLikesRepository, type LikesRepository } from '../../repositories/likes.js';
+import { createMemberEditsRepository, type MemberEditsRepository } from '../../repositories/member-edits.js';
+import {
+  createMyParticipationsRepository,
+  type MyParticipationsRepository,
+} from '../../repositories/my-participations.js';
 import { createMembersRepository, type MembersRepository } from '../../repositories/members.js';
 import { createParticipationsRepository, type ParticipationsRepository } from '../../repositories/participations.js';
 import { createRefreshTokensRepository, type RefreshTokensRepository } from '../../repositories/refresh-tokens.js';
@@ -14,6 +20,9 @@ export interface Repositories {
   participations: ParticipationsRepository;
   articleEdits: ArticleEditsRepository;
   likes: LikesRepository;
+  memberEdits: MemberEditsRepository;
+  myParticipations: MyParticipationsRepository;
+  blocks: BlocksRepository;
 }
 
 declare module 'fastify' {
@@ -32,6 +41,9 @@ export default fp(
       participations: createParticipationsRepository(db),
       articleEdits: createArticleEditsRepository(db),
       likes: createLikesRepository(db),
+      memberEdits: createMemberEditsRepository(db),
+      myParticipations: createMyParticipationsRepository(db),
+      blocks: createBlocksRepository(db),
     });
   },
   { name: 'repositories', dependencies: ['db'] },

@@ -1,0 +1,65 @@
+// A member changing or deleting their own account. Deleting removes the member's articles (with
+// their likes and participations), and the member's likes, participations, blocks and tokens; the
+// like counts of the articles the member liked drop in the same transaction.
+import type { DbPool, TxConnection } from '../db/index.js';
+
+const LOCK_MEMBER = 'SELECT id FROM member WHERE id = ? FOR UPDATE';
+// article_like's primary key starts with member_id: a ref range, then one eq_ref per liked article.
+const UNCOUNT_LIKES = `
+  UPDATE article a JOIN article_like l ON l.article_id = a.id
+  SET a.like_count = a.like_count - 1
+  WHERE l.member_id = ?`;
+const DELETE_ARTICLES = 'DELETE FROM article WHERE member_id = ?';
+const DELETE_MEMBER = 'DELETE FROM member WHERE id = ?';
+
+export const MEMBER_EDIT_STATEMENTS = { LOCK_MEMBER, UNCOUNT_LIKES, DELETE_ARTICLES, DELETE_MEMBER } as const;
+
+export interface MemberChanges {
+  name?: string;
+  nickname?: string;
+  passwordHash?: string;
+}
+
+const COLUMNS = { name: 'name', nickname: 'nickname', passwordHash: 'password_hash' } as const satisfies Record<
+  keyof MemberChanges,
+  string
+>;
+
+export function createMemberEditsRepository(db: DbPool) {
+  return {
+    /**
+     * Applies the changes; false when the member does not exist. `inTransaction` runs before the
+     * commit (a password change revokes the member's tokens there).
+     */
+    update(
+      id: number,
+      changes: MemberChanges,
+      inTransaction?: (conn: TxConnection) => Promise<void>,
+    ): Promise<boolean> {
+      return db.transaction(async (conn) => {
+        const [row] = await conn.query<unknown[]>(LOCK_MEMBER, [id]);
+        if (!row) return false;
+        const fields = (Object.keys(COLUMNS) as (keyof MemberChanges)[]).filter((key) => changes[key] !== undefined);
+        const assignments = fields.map((key) => `${COLUMNS[key]} = ?`).join(', ');
+        await conn.query(`UPDATE member SET ${assignments} WHERE id = ?`, [...fields.map((key) => changes[key]), id]);
+        await inTransaction?.(conn);
+        return true;
+      });
+    },
+
+    /** Deletes the member and everything that belongs to them; false when there is no such member. */
+    remove(id: number, inTransaction?: (conn: TxConnection) => Promise<void>): Promise<boolean> {
+      return db.transaction(async (conn) => {
+        const [row] = await conn.query<unknown[]>(LOCK_MEMBER, [id]);
+        if (!row) return false;
+        await conn.query(UNCOUNT_LIKES, [id]);
+        await conn.query(DELETE_ARTICLES, [id]);
+        await inTransaction?.(conn);
+        await conn.query(DELETE_MEMBER, [id]);
+        return true;
+      });
+    },
+  };
+}
+
+export type MemberEditsRepository = ReturnType<typeof createMemberEditsRepository>;
