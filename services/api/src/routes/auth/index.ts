@@ -2,7 +2,9 @@
 import { randomUUID } from 'node:crypto';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { hashPassword, verifyPassword } from '@mokakbab/db';
+import { basicCredentials, schemeToken } from '../../auth/wire-forms.js';
 import { conflict, isDuplicateEntry, unauthorized } from '../../errors.js';
+import type { Session } from '../../repositories/refresh-tokens.js';
 import { RefreshBody, SignInBody, SignOutBody, SignUpBody, SignUpResponse, TokenResponse } from '../../schemas/auth.js';
 import { errors } from '../../schemas/common.js';
 
@@ -16,11 +18,12 @@ const plugin: FastifyPluginAsyncTypebox = async (fastify) => {
   // the response time does not tell which emails have accounts.
   const decoyHash = await hashPassword(randomUUID(), config.scryptCost);
 
-  async function issueTokens(memberId: number, refreshToken?: string) {
-    const accessToken = fastify.jwt.sign({ sub: String(memberId), jti: randomUUID() });
+  async function issueTokens(memberId: number, rotated?: Session) {
+    const session = rotated ?? (await repos.refreshTokens.issue(memberId));
+    const accessToken = fastify.jwt.sign({ sub: String(memberId), jti: randomUUID(), sid: String(session.sessionId) });
     return {
       accessToken,
-      refreshToken: refreshToken ?? (await repos.refreshTokens.issue(memberId)),
+      refreshToken: session.refreshToken,
       tokenType: 'Bearer' as const,
       expiresIn: config.accessTokenTtlS,
     };
@@ -44,7 +47,18 @@ const plugin: FastifyPluginAsyncTypebox = async (fastify) => {
 
   fastify.post(
     '/sign-in',
-    { schema: { tags, body: SignInBody, response: { 200: TokenResponse, ...errors(400, 401, 503) } } },
+    {
+      schema: { tags, body: SignInBody, response: { 200: TokenResponse, ...errors(400, 401, 503) } },
+      // The original's form: no body, `Authorization: Basic base64(email:password)`.
+      preValidation: (request, _reply, done) => {
+        const { authorization } = request.headers;
+        if (request.body !== undefined || authorization === undefined) return done();
+        const credentials = basicCredentials(authorization);
+        if (!credentials) return done(unauthorized('The Authorization header is not Basic base64(email:password).'));
+        request.body = credentials;
+        done();
+      },
+    },
     async (request) => {
       const { email, password } = request.body;
       const member = await repos.members.findCredentials(email);
@@ -56,11 +70,19 @@ const plugin: FastifyPluginAsyncTypebox = async (fastify) => {
 
   fastify.post(
     '/access-token',
-    { schema: { tags, body: RefreshBody, response: { 200: TokenResponse, ...errors(400, 401, 503) } } },
+    {
+      schema: { tags, body: RefreshBody, response: { 200: TokenResponse, ...errors(400, 401, 503) } },
+      // The original's form: no body, the refresh token as `Authorization: Bearer <refreshToken>`.
+      preValidation: (request, _reply, done) => {
+        const refreshToken = schemeToken(request.headers.authorization, 'bearer');
+        if (request.body === undefined && refreshToken !== undefined) request.body = { refreshToken };
+        done();
+      },
+    },
     async (request) => {
       const rotated = await repos.refreshTokens.rotate(request.body.refreshToken);
       if (!rotated) throw unauthorized(BAD_REFRESH_TOKEN);
-      return issueTokens(rotated.memberId, rotated.refreshToken);
+      return issueTokens(rotated.memberId, rotated);
     },
   );
 
@@ -69,7 +91,7 @@ const plugin: FastifyPluginAsyncTypebox = async (fastify) => {
     {
       schema: { tags, security: [{ bearerAuth: [] }], body: SignOutBody, response: errors(400, 401, 503) },
       onRequest: fastify.authenticate,
-      // The body is optional: no body at all means "revoke the access token only".
+      // The body is optional: without one, the session of the access token ends (its refresh token too).
       preValidation: (request, _reply, done) => {
         request.body ??= {};
         done();
@@ -79,7 +101,13 @@ const plugin: FastifyPluginAsyncTypebox = async (fastify) => {
       const { id, jti, exp } = request.user;
       const { refreshToken } = request.body;
       await denylist.revoke(jti, id, new Date(exp * 1000));
-      if (refreshToken !== undefined) await repos.refreshTokens.revoke(refreshToken, id);
+      if (refreshToken !== undefined) {
+        await repos.refreshTokens.revoke(refreshToken, id);
+      } else {
+        // Verified by the auth hook already; decoding only reads the session id back.
+        const sid = fastify.jwt.decode<{ sid?: string }>(schemeToken(request.headers.authorization, 'bearer')!)?.sid;
+        if (sid !== undefined && /^\d+$/.test(sid)) await repos.refreshTokens.revokeSession(Number(sid), id);
+      }
       return reply.code(204).send();
     },
   );
