@@ -8,6 +8,7 @@ import jwtPlugin from './plugins/external/jwt.js';
 import swaggerPlugin from './plugins/external/swagger.js';
 import authPlugin from './plugins/app/auth.js';
 import dbPlugin from './plugins/app/db.js';
+import mailerPlugin from './plugins/app/mailer.js';
 import metricsPlugin from './plugins/app/metrics.js';
 import readinessPlugin from './plugins/app/readiness.js';
 import repositoriesPlugin from './plugins/app/repositories.js';
@@ -15,6 +16,7 @@ import warmUpPlugin from './plugins/app/warm-up.js';
 import articleEditRoutes from './routes/articles/edits.js';
 import articleRoutes from './routes/articles/index.js';
 import authRoutes from './routes/auth/index.js';
+import verifyEmailRoutes from './routes/auth/verify-email.js';
 import healthRoutes from './routes/health/index.js';
 import memberAccountRoutes from './routes/members/account.js';
 import memberBlockRoutes from './routes/members/blacks.js';
@@ -37,6 +39,7 @@ export default async function serviceApp(fastify: FastifyInstance, opts: AppOpti
   await fastify.register(dbPlugin);
   await fastify.register(repositoriesPlugin);
   await fastify.register(authPlugin);
+  await fastify.register(mailerPlugin);
   await fastify.register(metricsPlugin);
   await fastify.register(warmUpPlugin);
 
@@ -57,6 +60,7 @@ export default async function serviceApp(fastify: FastifyInstance, opts: AppOpti
 
   await fastify.register(healthRoutes, { prefix: '/health' });
   await fastify.register(authRoutes, { prefix: '/auth' });
+  await fastify.register(verifyEmailRoutes, { prefix: '/auth' });
   await fastify.register(memberRoutes, { prefix: '/members' });
   await fastify.register(memberAccountRoutes, { prefix: '/members' });
   await fastify.register(memberBlockRoutes, { prefix: '/members' });

@@ -1,5 +1,5 @@
 // Members: sign-up, the credentials lookup of sign-in, and the public profile.
-import type { DbPool } from '../db/index.js';
+import type { DbPool, TxConnection } from '../db/index.js';
 
 const INSERT_MEMBER = 'INSERT INTO member (email, password_hash, name, nickname) VALUES (?, ?, ?, ?)';
 const SELECT_CREDENTIALS = 'SELECT id, password_hash FROM member WHERE email = ?';
@@ -31,9 +31,9 @@ export interface NewMember {
 
 export function createMembersRepository(db: DbPool) {
   return {
-    /** Throws the driver's ER_DUP_ENTRY when the email is taken. */
-    async create(member: NewMember): Promise<number> {
-      const result = await db.query<InsertResult>(INSERT_MEMBER, [
+    /** Throws the driver's ER_DUP_ENTRY when the email is taken; `conn` puts it in a transaction. */
+    async create(member: NewMember, conn: TxConnection = db): Promise<number> {
+      const result = await conn.query<InsertResult>(INSERT_MEMBER, [
         member.email,
         member.passwordHash,
         member.name,

@@ -11,6 +11,7 @@ import {
 } from '../../repositories/my-participations.js';
 import { createMembersRepository, type MembersRepository } from '../../repositories/members.js';
 import { createParticipationsRepository, type ParticipationsRepository } from '../../repositories/participations.js';
+import { createVerificationRepository, type VerificationRepository } from '../../repositories/verification.js';
 import { createRefreshTokensRepository, type RefreshTokensRepository } from '../../repositories/refresh-tokens.js';
 
 export interface Repositories {
@@ -23,6 +24,7 @@ export interface Repositories {
   memberEdits: MemberEditsRepository;
   myParticipations: MyParticipationsRepository;
   blocks: BlocksRepository;
+  verification: VerificationRepository;
 }
 
 declare module 'fastify' {
@@ -34,8 +36,9 @@ declare module 'fastify' {
 export default fp(
   async function repositoriesPlugin(fastify) {
     const { db, config } = fastify;
+    const members = createMembersRepository(db);
     fastify.decorate('repos', {
-      members: createMembersRepository(db),
+      members,
       refreshTokens: createRefreshTokensRepository(db, config.refreshTokenTtlS),
       articles: createArticlesRepository(db),
       participations: createParticipationsRepository(db),
@@ -44,6 +47,10 @@ export default fp(
       memberEdits: createMemberEditsRepository(db),
       myParticipations: createMyParticipationsRepository(db),
       blocks: createBlocksRepository(db),
+      verification: createVerificationRepository(db, members, {
+        codeTtlS: config.verificationCodeTtlS,
+        maxAttempts: config.verificationMaxAttempts,
+      }),
     });
   },
   { name: 'repositories', dependencies: ['db'] },

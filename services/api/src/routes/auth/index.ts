@@ -35,13 +35,18 @@ const plugin: FastifyPluginAsyncTypebox = async (fastify) => {
     async (request, reply) => {
       const { email, password, name, nickname } = request.body;
       const passwordHash = await hashPassword(password, config.scryptCost);
+      let created;
       try {
-        const id = await repos.members.create({ email, passwordHash, name, nickname });
-        return reply.code(201).send({ id, email, name, nickname });
+        created = await repos.verification.signUp({ email, passwordHash, name, nickname });
       } catch (err) {
         if (isDuplicateEntry(err)) throw conflict('EMAIL_TAKEN', 'This email is already registered.');
         throw err;
       }
+      // Sent after the answer: a slow mail server must not hold the sign-up (or a pool connection).
+      fastify.mailer
+        .sendVerificationCode(email, created.code)
+        .catch((err: unknown) => request.log.warn({ err }, 'verification mail not sent'));
+      return reply.code(201).send({ id: created.id, email, name, nickname });
     },
   );
 
