@@ -18,6 +18,7 @@ import articleRoutes from './routes/articles/index.js';
 import authRoutes from './routes/auth/index.js';
 import verifyEmailRoutes from './routes/auth/verify-email.js';
 import healthRoutes from './routes/health/index.js';
+import imageRoutes from './routes/images/index.js';
 import memberAccountRoutes from './routes/members/account.js';
 import memberBlockRoutes from './routes/members/blacks.js';
 import memberRoutes from './routes/members/index.js';
@@ -66,6 +67,7 @@ export default async function serviceApp(fastify: FastifyInstance, opts: AppOpti
   await fastify.register(memberBlockRoutes, { prefix: '/members' });
   await fastify.register(articleRoutes, { prefix: '/articles' });
   await fastify.register(articleEditRoutes, { prefix: '/articles' });
+  await fastify.register(imageRoutes);
   await fastify.register(participationRoutes, { prefix: '/participations' });
   await fastify.register(myParticipationRoutes, { prefix: '/participations' });
 }

@@ -18,12 +18,15 @@ export interface MemberChanges {
   name?: string;
   nickname?: string;
   passwordHash?: string;
+  profileImage?: string;
 }
 
-const COLUMNS = { name: 'name', nickname: 'nickname', passwordHash: 'password_hash' } as const satisfies Record<
-  keyof MemberChanges,
-  string
->;
+const COLUMNS = {
+  name: 'name',
+  nickname: 'nickname',
+  passwordHash: 'password_hash',
+  profileImage: 'profile_image',
+} as const satisfies Record<keyof MemberChanges, string>;
 
 export function createMemberEditsRepository(db: DbPool) {
   return {

@@ -1,6 +1,6 @@
 // POST /auth/verify-email: the code of the sign-up mail sets the member's isEmailVerified.
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import type { HttpError} from '../../errors.js';
+import type { HttpError } from '../../errors.js';
 import { badRequest, conflict } from '../../errors.js';
 import type { VerifyResult } from '../../repositories/verification.js';
 import { errors } from '../../schemas/common.js';
