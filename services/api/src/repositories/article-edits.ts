@@ -7,7 +7,17 @@ import { referenceProblem, type ReferenceProblem } from './article-references.js
 const LOCK_ARTICLE = `
   SELECT member_id, category_id, region_id, district_id, start_time, end_time
   FROM article WHERE id = ? FOR UPDATE`;
+// One text for every edit: the route's merged values, or the row's own (COALESCE; for the image a
+// flag, as null means "remove it").
+const UPDATE_ARTICLE = `
+  UPDATE article SET title = COALESCE(?, title), content = COALESCE(?, content),
+    category_id = ?, region_id = ?, district_id = ?, start_time = ?, end_time = ?,
+    article_image = IF(?, ?, article_image)
+  WHERE id = ?`;
 const DELETE_ARTICLE = 'DELETE FROM article WHERE id = ?';
+
+/** Every statement of this repository, for the plan test. */
+export const ARTICLE_EDITS_SQL = { lock: LOCK_ARTICLE, update: UPDATE_ARTICLE, delete: DELETE_ARTICLE } as const;
 
 interface LockedRow {
   member_id: number;
@@ -17,18 +27,6 @@ interface LockedRow {
   start_time: Date;
   end_time: Date;
 }
-
-// Body field -> column; the only names that ever reach the SET clause.
-const COLUMNS = {
-  title: 'title',
-  content: 'content',
-  categoryId: 'category_id',
-  regionId: 'region_id',
-  districtId: 'district_id',
-  startTime: 'start_time',
-  endTime: 'end_time',
-  articleImage: 'article_image',
-} as const satisfies Record<keyof UpdateArticleInput, string>;
 
 export type EditProblem = 'ARTICLE_NOT_FOUND' | 'NOT_OWNER' | 'INVALID_TIME_RANGE' | ReferenceProblem;
 
@@ -52,17 +50,27 @@ export function createArticleEditsRepository(db: DbPool) {
         const startTime = edit.startTime ?? row.start_time;
         const endTime = edit.endTime ?? row.end_time;
         if (endTime.getTime() <= startTime.getTime()) return 'INVALID_TIME_RANGE';
+        const place = {
+          categoryId: edit.categoryId ?? row.category_id,
+          regionId: edit.regionId ?? row.region_id,
+          districtId: edit.districtId ?? row.district_id,
+        };
         if (edit.categoryId !== undefined || edit.regionId !== undefined || edit.districtId !== undefined) {
-          const problem = await referenceProblem(conn, {
-            categoryId: edit.categoryId ?? row.category_id,
-            regionId: edit.regionId ?? row.region_id,
-            districtId: edit.districtId ?? row.district_id,
-          });
+          const problem = await referenceProblem(conn, place);
           if (problem) return problem;
         }
-        const fields = (Object.keys(COLUMNS) as (keyof ArticleEdit)[]).filter((key) => edit[key] !== undefined);
-        const assignments = fields.map((key) => `${COLUMNS[key]} = ?`).join(', ');
-        await conn.query(`UPDATE article SET ${assignments} WHERE id = ?`, [...fields.map((key) => edit[key]), id]);
+        await conn.query(UPDATE_ARTICLE, [
+          edit.title ?? null,
+          edit.content ?? null,
+          place.categoryId,
+          place.regionId,
+          place.districtId,
+          startTime,
+          endTime,
+          edit.articleImage !== undefined,
+          edit.articleImage ?? null,
+          id,
+        ]);
         return undefined;
       });
     },

@@ -17,7 +17,13 @@ const SELECT_BLOCK = `
   WHERE b.blacker_id = ? AND b.blacked_id = ?`;
 const DELETE_BLOCK = 'DELETE FROM black_list WHERE blacker_id = ? AND blacked_id = ?';
 
-export const BLOCK_STATEMENTS = { SELECT_PAGE, INSERT_BLOCK, SELECT_BLOCK, DELETE_BLOCK } as const;
+/** Every statement of this repository, for the plan test. */
+export const BLOCKS_SQL = {
+  page: SELECT_PAGE,
+  insert: INSERT_BLOCK,
+  byPair: SELECT_BLOCK,
+  delete: DELETE_BLOCK,
+} as const;
 
 interface Row {
   blacked_id: number;

@@ -10,8 +10,14 @@ const INSERT_LIKE = 'INSERT INTO article_like (member_id, article_id) VALUES (?,
 const DELETE_LIKE = 'DELETE FROM article_like WHERE member_id = ? AND article_id = ?';
 const ADD_TO_COUNT = 'UPDATE article SET like_count = like_count + ? WHERE id = ?';
 
-/** Exported for the plan test. */
-export const LIKE_STATEMENTS = { LOCK_ARTICLE, SELECT_LIKE, INSERT_LIKE, DELETE_LIKE, ADD_TO_COUNT } as const;
+/** Every statement of this repository, for the plan test. */
+export const LIKES_SQL = {
+  lockArticle: LOCK_ARTICLE,
+  selectLike: SELECT_LIKE,
+  insertLike: INSERT_LIKE,
+  deleteLike: DELETE_LIKE,
+  addToCount: ADD_TO_COUNT,
+} as const;
 
 export interface LikeState {
   liked: boolean;

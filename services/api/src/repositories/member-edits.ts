@@ -11,8 +11,20 @@ const UNCOUNT_LIKES = `
   WHERE l.member_id = ?`;
 const DELETE_ARTICLES = 'DELETE FROM article WHERE member_id = ?';
 const DELETE_MEMBER = 'DELETE FROM member WHERE id = ?';
+// One text for every edit: a NULL keeps the column as it is.
+const UPDATE_MEMBER = `
+  UPDATE member SET name = COALESCE(?, name), nickname = COALESCE(?, nickname),
+    password_hash = COALESCE(?, password_hash), profile_image = COALESCE(?, profile_image)
+  WHERE id = ?`;
 
-export const MEMBER_EDIT_STATEMENTS = { LOCK_MEMBER, UNCOUNT_LIKES, DELETE_ARTICLES, DELETE_MEMBER } as const;
+/** Every statement of this repository, for the plan test. */
+export const MEMBER_EDITS_SQL = {
+  lockMember: LOCK_MEMBER,
+  uncountLikes: UNCOUNT_LIKES,
+  deleteArticles: DELETE_ARTICLES,
+  deleteMember: DELETE_MEMBER,
+  update: UPDATE_MEMBER,
+} as const;
 
 export interface MemberChanges {
   name?: string;
@@ -20,13 +32,6 @@ export interface MemberChanges {
   passwordHash?: string;
   profileImage?: string;
 }
-
-const COLUMNS = {
-  name: 'name',
-  nickname: 'nickname',
-  passwordHash: 'password_hash',
-  profileImage: 'profile_image',
-} as const satisfies Record<keyof MemberChanges, string>;
 
 export function createMemberEditsRepository(db: DbPool) {
   return {
@@ -42,9 +47,13 @@ export function createMemberEditsRepository(db: DbPool) {
       return db.transaction(async (conn) => {
         const [row] = await conn.query<unknown[]>(LOCK_MEMBER, [id]);
         if (!row) return false;
-        const fields = (Object.keys(COLUMNS) as (keyof MemberChanges)[]).filter((key) => changes[key] !== undefined);
-        const assignments = fields.map((key) => `${COLUMNS[key]} = ?`).join(', ');
-        await conn.query(`UPDATE member SET ${assignments} WHERE id = ?`, [...fields.map((key) => changes[key]), id]);
+        await conn.query(UPDATE_MEMBER, [
+          changes.name ?? null,
+          changes.nickname ?? null,
+          changes.passwordHash ?? null,
+          changes.profileImage ?? null,
+          id,
+        ]);
         await inTransaction?.(conn);
         return true;
       });

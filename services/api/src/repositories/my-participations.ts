@@ -13,7 +13,8 @@ const SELECT_PAGE = `${COLUMNS}
   LIMIT ?`;
 const SELECT_ONE = `${COLUMNS} WHERE p.id = ? AND p.member_id = ?`;
 
-export const MY_PARTICIPATION_STATEMENTS = { SELECT_PAGE, SELECT_ONE } as const;
+/** Every statement of this repository, for the plan test. */
+export const MY_PARTICIPATIONS_SQL = { page: SELECT_PAGE, own: SELECT_ONE } as const;
 
 interface Row {
   id: number;

@@ -14,13 +14,14 @@ const COUNT_ATTEMPT = 'UPDATE verification_code SET attempts = attempts + 1 WHER
 const USE_CODE = 'UPDATE verification_code SET used_at = CURRENT_TIMESTAMP(3) WHERE id = ?';
 const VERIFY_MEMBER = 'UPDATE member SET is_verified = 1 WHERE id = ?';
 
-export const VERIFICATION_STATEMENTS = {
-  INSERT_CODE,
-  LOCK_MEMBER,
-  SELECT_LATEST_CODE,
-  COUNT_ATTEMPT,
-  USE_CODE,
-  VERIFY_MEMBER,
+/** Every statement of this repository, for the plan test. */
+export const VERIFICATION_SQL = {
+  insertCode: INSERT_CODE,
+  lockMember: LOCK_MEMBER,
+  latestCode: SELECT_LATEST_CODE,
+  countAttempt: COUNT_ATTEMPT,
+  useCode: USE_CODE,
+  verifyMember: VERIFY_MEMBER,
 } as const;
 
 const CODE_DIGITS = 6;
