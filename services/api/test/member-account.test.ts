@@ -131,3 +131,26 @@ describe('DELETE /members/:id', () => {
     assert.equal(refresh.statusCode, 401);
   });
 });
+
+test('/docs/json documents every route this service added for the original clients', async () => {
+  const doc = await api.app.inject({ method: 'GET', url: '/docs/json' });
+  const paths = doc.json<{ paths: Record<string, Record<string, unknown>> }>().paths;
+  for (const [path, method] of [
+    ['/auth/verify-email', 'post'],
+    ['/members/{id}', 'patch'],
+    ['/members/{id}', 'delete'],
+    ['/members/{id}/profile-image', 'patch'],
+    ['/members/blacks', 'get'],
+    ['/members/blacks', 'post'],
+    ['/members/blacks/{id}', 'delete'],
+    ['/articles/{id}', 'patch'],
+    ['/articles/{id}', 'delete'],
+    ['/articles/{id}/like', 'put'],
+    ['/articles/upload-image', 'patch'],
+    ['/images/{key}', 'get'],
+    ['/participations/', 'get'],
+    ['/participations/{id}', 'get'],
+  ] as const) {
+    assert.ok(paths[path]?.[method], `${method.toUpperCase()} ${path}`);
+  }
+});
