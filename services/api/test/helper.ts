@@ -22,6 +22,9 @@ export function testEnv(db: TestDatabase, overrides: Record<string, string> = {}
     SHUTDOWN_DELAY_MS: '0',
     WARM_ON_BOOT: 'false',
     LOG_LEVEL: 'silent',
+    // Tests sign in often from one address; the limits have their own test (test/reliability/sign-in-flood).
+    RATE_LIMIT_AUTH_IP_MAX: '1000000',
+    RATE_LIMIT_AUTH_ACCOUNT_MAX: '1000000',
     ...overrides,
   };
 }

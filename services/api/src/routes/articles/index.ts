@@ -1,10 +1,8 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { HttpError, notFound } from '../../errors.js';
 import { Article, ArticlePage, CreateArticleBody } from '../../schemas/articles.js';
-import { IdParams, PageQuery, errors } from '../../schemas/common.js';
+import { IdParams, PageQuery, errors, DEFAULT_PAGE_LIMIT } from '../../schemas/common.js';
 import { REFERENCE_MESSAGES, invalidTimeRange, parseInstant } from './input.js';
-
-const DEFAULT_LIMIT = 20;
 
 const plugin: FastifyPluginAsyncTypebox = async (fastify) => {
   const { articles } = fastify.repos;
@@ -13,7 +11,7 @@ const plugin: FastifyPluginAsyncTypebox = async (fastify) => {
   fastify.get(
     '/',
     { schema: { tags, querystring: PageQuery, response: { 200: ArticlePage, ...errors(400, 503) } } },
-    async (request) => articles.page(request.query.cursor, request.query.limit ?? DEFAULT_LIMIT),
+    async (request) => articles.page(request.query.cursor, request.query.limit ?? DEFAULT_PAGE_LIMIT),
   );
 
   fastify.get(

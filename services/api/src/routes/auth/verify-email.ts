@@ -14,7 +14,8 @@ const FAILURES: Readonly<Record<Exclude<VerifyResult, 'VERIFIED'>, () => HttpErr
 };
 
 const plugin: FastifyPluginAsyncTypebox = async (fastify) => {
-  const { verification } = fastify.repos;
+  const { repos, authLimits } = fastify;
+  const { verification } = repos;
 
   fastify.post(
     '/verify-email',
@@ -22,8 +23,11 @@ const plugin: FastifyPluginAsyncTypebox = async (fastify) => {
       schema: {
         tags: ['auth'],
         body: VerifyEmailBody,
-        response: { 200: VerifyEmailResponse, ...errors(400, 409, 413, 415, 503) },
+        response: { 200: VerifyEmailResponse, ...errors(400, 409, 413, 415, 429, 503) },
       },
+      // Codes are also counted per code; these limits keep one client from trying many emails.
+      onRequest: authLimits.perAddress('verify-email'),
+      preHandler: authLimits.perAccount('verify-email', (request) => (request.body as { email: string }).email),
     },
     async (request) => {
       const { email, verificationCode } = request.body;

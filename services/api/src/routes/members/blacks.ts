@@ -4,9 +4,7 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { missingReference } from '../../db/index.js';
 import { badRequest, conflict, isDuplicateEntry, memberGone, notFound } from '../../errors.js';
 import { BlockBody, BlockPage, BlockedMember } from '../../schemas/blocks.js';
-import { IdParams, PageQuery, errors } from '../../schemas/common.js';
-
-const DEFAULT_LIMIT = 20;
+import { DEFAULT_PAGE_LIMIT, IdParams, PageQuery, errors } from '../../schemas/common.js';
 
 const plugin: FastifyPluginAsyncTypebox = async (fastify) => {
   const { blocks } = fastify.repos;
@@ -19,7 +17,7 @@ const plugin: FastifyPluginAsyncTypebox = async (fastify) => {
       schema: { tags, security, querystring: PageQuery, response: { 200: BlockPage, ...errors(400, 401, 503) } },
       onRequest: fastify.authenticate,
     },
-    async (request) => blocks.page(request.user.id, request.query.cursor, request.query.limit ?? DEFAULT_LIMIT),
+    async (request) => blocks.page(request.user.id, request.query.cursor, request.query.limit ?? DEFAULT_PAGE_LIMIT),
   );
 
   fastify.post(

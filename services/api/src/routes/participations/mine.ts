@@ -1,10 +1,8 @@
 // The caller's own participations.
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { notFound } from '../../errors.js';
-import { IdParams, PageQuery, errors } from '../../schemas/common.js';
+import { DEFAULT_PAGE_LIMIT, IdParams, PageQuery, errors } from '../../schemas/common.js';
 import { MyParticipation, MyParticipationPage } from '../../schemas/my-participations.js';
-
-const DEFAULT_LIMIT = 20;
 
 const plugin: FastifyPluginAsyncTypebox = async (fastify) => {
   const { myParticipations } = fastify.repos;
@@ -23,7 +21,7 @@ const plugin: FastifyPluginAsyncTypebox = async (fastify) => {
       onRequest: fastify.authenticate,
     },
     async (request) =>
-      myParticipations.page(request.user.id, request.query.cursor, request.query.limit ?? DEFAULT_LIMIT),
+      myParticipations.page(request.user.id, request.query.cursor, request.query.limit ?? DEFAULT_PAGE_LIMIT),
   );
 
   fastify.get(
