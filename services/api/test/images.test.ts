@@ -139,6 +139,13 @@ for (const storeName of ['s3', 'disk'] as const) {
       assert.equal(noFile.statusCode, 400, noFile.body);
       const wrongField = await upload(multipart(PNG, { field: 'file' }));
       assert.equal(wrongField.statusCode, 400);
+      const json = await api.app.inject({
+        method: 'PATCH',
+        url: '/articles/upload-image',
+        headers: bearer(accessTokenFor(api.app, 1)),
+        payload: { image: 'x' },
+      });
+      assert.equal(json.statusCode, 415);
       const anonymous = await api.app.inject({ method: 'PATCH', url: '/articles/upload-image', ...multipart(PNG) });
       assert.equal(anonymous.statusCode, 401);
     });

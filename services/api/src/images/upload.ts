@@ -58,6 +58,13 @@ export async function receiveImage(
   maxBytes: number,
   ensureSpoolDir: () => Promise<void>,
 ): Promise<UploadedImageFile> {
+  if (!request.isMultipart()) {
+    throw new HttpError(
+      415,
+      'UNSUPPORTED_MEDIA_TYPE',
+      `the body must be multipart/form-data with a file field "${IMAGE_FIELD}"`,
+    );
+  }
   const part = await request.file({ limits: { fileSize: maxBytes, files: 1, fields: 0, parts: 1 } });
   if (!part) throw badRequest('IMAGE_MISSING', `body/${IMAGE_FIELD}: a multipart file field is required`);
   if (part.fieldname !== IMAGE_FIELD) {
