@@ -7,6 +7,7 @@ import http from 'k6/http';
 import { authorized, signIn } from './lib/auth.js';
 import { expectStatus, randomId } from './lib/checks.js';
 import { ARTICLES, BASE_URL, MEMBERS, envInt, envString } from './lib/config.js';
+import { summaryFiles } from './lib/summary.js';
 
 const VUS = envInt('VUS', 200);
 /** Calls made with one token before the VU signs in again. */
@@ -49,4 +50,9 @@ export default function () {
     authorized(token, route),
   );
   expectStatus(list, 200, route);
+}
+
+/** @param {import('./lib/summary.js').SummaryData} data */
+export function handleSummary(data) {
+  return summaryFiles('auth-heavy', data);
 }

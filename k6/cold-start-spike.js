@@ -6,6 +6,7 @@ import http from 'k6/http';
 import { authorized, signIn } from './lib/auth.js';
 import { expectStatus } from './lib/checks.js';
 import { ARTICLE_ID, BASE_URL, envInt, envString } from './lib/config.js';
+import { summaryFiles } from './lib/summary.js';
 
 const RATE = envInt('RATE', 600);
 const ROUTE = 'GET /participations/articles/:articleId';
@@ -50,4 +51,9 @@ export default function (data) {
     authorized(data.token, ROUTE),
   );
   expectStatus(res, 200, ROUTE);
+}
+
+/** @param {import('./lib/summary.js').SummaryData} data */
+export function handleSummary(data) {
+  return summaryFiles('cold-start-spike', data);
 }

@@ -6,6 +6,7 @@ import http from 'k6/http';
 import { authorized, signIn } from './lib/auth.js';
 import { expectStatus, randomId } from './lib/checks.js';
 import { ARTICLES, BASE_URL, MEMBERS, envInt, envString } from './lib/config.js';
+import { summaryFiles } from './lib/summary.js';
 
 const RATE = envInt('RATE', 200);
 const TOKENS = 20;
@@ -54,4 +55,9 @@ export default function (data) {
     const res = http.get(BASE_URL + '/participations/articles/' + randomId(ARTICLES), authorized(token, route));
     expectStatus(res, 200, route);
   }
+}
+
+/** @param {import('./lib/summary.js').SummaryData} data */
+export function handleSummary(data) {
+  return summaryFiles('steady', data);
 }

@@ -4,19 +4,43 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
 import { delimiter, join } from 'node:path';
 import { Transform } from 'node:stream';
 import mysql from 'mysql2/promise';
 import { prettyFactory } from 'pino-pretty';
-import { connectionOptions, DEFAULT_PORTS, databaseVars, readEnv, redactUrl } from '@mokakbab/config';
-import { migrate, NoServerBinaryError, seed, seededMember, startMysqlServer } from '@mokakbab/db';
+import { connectionOptions, DEFAULT_PORTS, databaseVars, readEnv, redactUrl, TEST_VARS } from '@mokakbab/config';
+import { freePort, migrate, NoServerBinaryError, seed, seededMember, startMysqlServer } from '@mokakbab/db';
 import { dockerAvailable, startDockerMysql } from './dev-docker.js';
 
 const ROOT = new URL('..', import.meta.url).pathname;
 const DEV_DIR = join(ROOT, '.dev');
-const DEV_DB_PORT = 33_306;
+const DEFAULT_DEV_DB_PORT = 33_306;
 const DEV_SEED = { members: 1_000, articles: 500, participations: 3_000 };
+// Above the API's SHUTDOWN_TIMEOUT_MS (20 s): the services end their drain themselves.
 const STOP_TIMEOUT_MS = 30_000;
+// Enough for one developer; a plan-sized pool on a local server would open every connection it has.
+const DEV_POOL_SIZE = 10;
+// Loopback only: a laptop's API, admin and warmer ports are not for the network it is on.
+const DEV_HOST = '127.0.0.1';
+
+async function portIsFree(port: number): Promise<boolean> {
+  const server = createServer();
+  return new Promise((resolve) => {
+    server.once('error', () => resolve(false));
+    server.listen(port, DEV_HOST, () => server.close(() => resolve(true)));
+  });
+}
+
+/** DEV_DB_PORT when set; else 33306, or a free port when something else holds 33306. */
+async function devDbPort(): Promise<number> {
+  const { devDbPort: configured } = readEnv({ devDbPort: TEST_VARS.devDbPort });
+  if (configured !== undefined) return configured;
+  if (await portIsFree(DEFAULT_DEV_DB_PORT)) return DEFAULT_DEV_DB_PORT;
+  const port = await freePort();
+  console.log(`port ${DEFAULT_DEV_DB_PORT} is taken: the local database uses ${port} (set DEV_DB_PORT to choose)`);
+  return port;
+}
 
 interface LocalServer {
   url: URL;
@@ -31,9 +55,9 @@ function devSecret(): string {
 }
 
 /** mariadbd/mysqld from this machine, else MySQL 8.4 in Docker, else a message saying how to get one. */
-async function localServer(): Promise<LocalServer> {
+async function localServer(port: number): Promise<LocalServer> {
   try {
-    const server = await startMysqlServer({ dataDir: join(DEV_DIR, 'mysql'), port: DEV_DB_PORT });
+    const server = await startMysqlServer({ dataDir: join(DEV_DIR, 'mysql'), port });
     return {
       url: server.url,
       description: `local ${server.flavor} server, data in .dev/mysql`,
@@ -46,13 +70,13 @@ async function localServer(): Promise<LocalServer> {
       process.exit(1);
     }
     console.log('no mariadbd/mysqld here: starting MySQL 8.4 in Docker');
-    const docker = await startDockerMysql(join(DEV_DIR, 'docker-mysql'), DEV_DB_PORT);
+    const docker = await startDockerMysql(join(DEV_DIR, 'docker-mysql'), port);
     return { ...docker, description: 'MySQL 8.4 in Docker, data in .dev/docker-mysql' };
   }
 }
 
-async function localDatabase(): Promise<{ url: URL; server: LocalServer }> {
-  const server = await localServer();
+async function localDatabase(port: number): Promise<{ url: URL; server: LocalServer }> {
+  const server = await localServer(port);
   const admin = await mysql.createConnection({ ...connectionOptions(server.url), database: undefined });
   await admin.query('CREATE DATABASE IF NOT EXISTS mokakbab CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci');
   await admin.end();
@@ -135,8 +159,9 @@ async function main(): Promise<void> {
   if (process.env.DATABASE_URL) {
     url = readEnv(databaseVars).databaseUrl;
   } else {
-    ({ url, server } = await localDatabase());
-    console.log(`${server.description}, on 127.0.0.1:${DEV_DB_PORT}`);
+    const port = await devDbPort();
+    ({ url, server } = await localDatabase(port));
+    console.log(`${server.description}, on 127.0.0.1:${port}`);
   }
   const migrated = await migrate(url);
   console.log(`${redactUrl(url)}: schema version ${migrated.version}`);
@@ -150,6 +175,12 @@ async function main(): Promise<void> {
     children.push(
       runService('api', 'services/api', {
         ...common,
+        HOST: process.env.HOST ?? DEV_HOST,
+        ADMIN_HOST: process.env.ADMIN_HOST ?? DEV_HOST,
+        METRICS_HOST: process.env.METRICS_HOST ?? DEV_HOST,
+        // No load balancer to leave first: a restart on save drains at once instead of serving 5 s more.
+        SHUTDOWN_DELAY_MS: process.env.SHUTDOWN_DELAY_MS ?? '0',
+        DB_POOL_SIZE: process.env.DB_POOL_SIZE ?? String(DEV_POOL_SIZE),
         PORT: String(apiPort),
         ADMIN_PORT: String(adminPort),
         JWT_SECRET: process.env.JWT_SECRET ?? devSecret(),
@@ -162,6 +193,7 @@ async function main(): Promise<void> {
     children.push(
       runService('warmer', 'services/warmer', {
         ...common,
+        WARMER_HOST: process.env.WARMER_HOST ?? DEV_HOST,
         WARMER_TARGET: `http://127.0.0.1:${adminPort}`,
         WARMER_TARGET_PUBLIC: `http://127.0.0.1:${apiPort}`,
         WARMER_PORT: String(process.env.WARMER_PORT ?? DEFAULT_PORTS.warmer),

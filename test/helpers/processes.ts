@@ -120,6 +120,8 @@ export interface ApiProcess extends ServiceProcess {
   /** http://host:port of the public and admin ports. */
   readonly url: string;
   readonly adminUrl: string;
+  /** With METRICS_PORT in `env`: the metrics-only port (on METRICS_HOST, 0.0.0.0 unless set). */
+  readonly metricsPort?: number;
 }
 
 export interface ApiOptions {
@@ -151,7 +153,9 @@ export async function startApi(opts: ApiOptions): Promise<ApiProcess> {
     const line = await proc.waitForLog((l) => l.msg === 'listening', 60_000);
     const port = Number(line.port);
     const adminPort = Number(line.adminPort);
-    return { ...proc, port, adminPort, url: `http://${host}:${port}`, adminUrl: `http://${host}:${adminPort}` };
+    const metricsPort = line.metricsPort === undefined ? undefined : Number(line.metricsPort);
+    const urls = { url: `http://${host}:${port}`, adminUrl: `http://${host}:${adminPort}` };
+    return { ...proc, port, adminPort, metricsPort, ...urls };
   } catch (err) {
     await proc.stop('SIGKILL');
     throw err;
@@ -173,6 +177,8 @@ export async function restartApi(api: ApiProcess): Promise<ApiProcess> {
 export interface WarmerProcess extends ServiceProcess {
   readonly port: number;
   readonly url: string;
+  /** With WARMER_METRICS_PORT in `env`: the metrics-only port. */
+  readonly metricsPort?: number;
   status(): Promise<WarmerStatusBody>;
   ready(): Promise<{ status: number; body: Record<string, unknown> }>;
 }
@@ -197,6 +203,7 @@ export async function startWarmer(env: Record<string, string>): Promise<WarmerPr
       ...proc,
       port,
       url,
+      metricsPort: line.metricsPort === undefined ? undefined : Number(line.metricsPort),
       status: async () => (await getJson<WarmerStatusBody>(`${url}/status`)).body,
       ready: () => getJson(`${url}/ready`),
     };

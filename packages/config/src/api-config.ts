@@ -1,5 +1,5 @@
 import { ConfigError, readEnv, type Env } from './env.js';
-import { planPool, type PoolPlan } from './pool-plan.js';
+import { NO_HEADROOM_WARNING, planPool, type PoolPlan } from './pool-plan.js';
 import type { ServerLimits } from './server-limits.js';
 import { checkTiming } from './timing.js';
 import { authVars, databaseVars, httpVars, mediaVars, planVars, poolVars } from './variables.js';
@@ -91,5 +91,7 @@ export function planApiPool(config: ApiConfig, server: ServerLimits): ApiPoolDec
   })) {
     problems.push(`DB_MAX_LIFETIME_MS: ${rule}`);
   }
-  return { size, plan, problems, warnings: plan.warnings };
+  // A DB_POOL_SIZE below the plan leaves the room the plan would not: no headroom warning then.
+  const warnings = size < plan.perInstance ? plan.warnings.filter((w) => w !== NO_HEADROOM_WARNING) : plan.warnings;
+  return { size, plan, problems, warnings };
 }

@@ -66,6 +66,8 @@ export interface PoolPlan {
   readonly warnings: readonly string[];
 }
 
+export const NO_HEADROOM_WARNING = 'the plan uses every connection in the budget: there is no headroom left';
+
 function checkCount(name: string, value: number, min: number): void {
   if (!Number.isInteger(value) || value < min)
     throw new PlanError(`${name} must be an integer >= ${min}, got ${value}`);
@@ -104,7 +106,7 @@ export function planPool(input: PlanInput): PoolPlan {
   const warnings: string[] = [];
   if (reserved === 0)
     warnings.push('no connections are reserved for administration: an operator cannot connect when the fleet is full');
-  if (headroom === 0) warnings.push('the plan uses every connection in the budget: there is no headroom left');
+  if (headroom === 0) warnings.push(NO_HEADROOM_WARNING);
   if (perInstance < 2)
     warnings.push(`each instance gets only ${perInstance} connection: one slow query blocks every request`);
   return {

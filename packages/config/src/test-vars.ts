@@ -1,4 +1,4 @@
-import { mysqlUrl, optional, str } from './env.js';
+import { int, mysqlUrl, optional, str } from './env.js';
 
 /** Variables read by the test harness and the dev script (declared here so the README lists them). */
 export const TEST_VARS = {
@@ -8,4 +8,11 @@ export const TEST_VARS = {
     }),
   ),
   mysqld: optional(str('MYSQLD', { doc: 'Path of the mariadbd/mysqld binary the harness and `pnpm dev` start.' })),
+  devDbPort: optional(
+    int('DEV_DB_PORT', {
+      doc: "Port of `pnpm dev`'s local database; unset: 33306, or a free port when 33306 is taken.",
+      min: 1,
+      max: 65535,
+    }),
+  ),
 };

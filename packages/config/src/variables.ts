@@ -3,7 +3,7 @@
 import { bool, int, optional, powerOfTwo, httpUrl, mysqlUrl, oneOf, smtpUrl, str, type VarSpec } from './env.js';
 import { parseSurge, type Surge } from './pool-plan.js';
 
-export const DEFAULT_PORTS = { api: 3000, admin: 3001, warmer: 3002 } as const;
+export const DEFAULT_PORTS = { api: 3000, admin: 3001, warmer: 3002, metrics: 3003, warmerMetrics: 3004 } as const;
 
 export const PLAN_DEFAULTS = { reserved: 10, otherClients: 0, warmSlots: 1, maxSurge: '0' } as const;
 
@@ -123,6 +123,21 @@ export const httpVars = {
     default: '127.0.0.1',
   }),
   adminPort: int('ADMIN_PORT', { doc: 'Admin port.', default: DEFAULT_PORTS.admin, min: 0, max: 65535 }),
+  metricsHost: str('METRICS_HOST', {
+    doc: 'Address of the metrics port (only GET /metrics), for a Prometheus outside the pod.',
+    default: '0.0.0.0',
+  }),
+  metricsPort: optional(
+    int('METRICS_PORT', {
+      doc: 'Metrics-only port; unset: no such listener (/metrics stays on the admin port only).',
+      min: 0,
+      max: 65535,
+    }),
+  ),
+  accessLog: bool('ACCESS_LOG', {
+    doc: 'One info line per request (method, route, status, time); off: no per-request hook at all.',
+    default: false,
+  }),
   requestTimeoutMs: int('REQUEST_TIMEOUT_MS', {
     doc: 'Longest time to receive a whole request.',
     default: 10_000,
@@ -259,6 +274,13 @@ export const warmerVars = {
     min: 0,
     max: 65535,
   }),
+  warmerMetricsPort: optional(
+    int('WARMER_METRICS_PORT', {
+      doc: 'Metrics-only port of the warmer (on WARMER_HOST), so a NetworkPolicy can open /metrics without /status.',
+      min: 0,
+      max: 65535,
+    }),
+  ),
   mode: oneOf('WARMER_MODE', ['sidecar', 'fleet'] as const, {
     doc: '`sidecar`: one API over loopback (Kubernetes); `fleet`: every address behind a DNS name (Compose).',
     default: 'sidecar',

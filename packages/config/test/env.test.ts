@@ -134,6 +134,15 @@ describe('the API pool against the server it found', () => {
     );
   });
 
+  test('one instance uses its whole budget (no headroom); a DB_POOL_SIZE below the plan drops that warning', () => {
+    const planned = planApiPool(loadApiConfig(base), server);
+    assert.equal(planned.plan.headroom, 0);
+    assert.ok(planned.warnings.some((w) => w.includes('no headroom')));
+    const sized = planApiPool(loadApiConfig({ ...base, DB_POOL_SIZE: '10' }), server);
+    assert.equal(sized.size, 10);
+    assert.deepEqual(sized.warnings, []);
+  });
+
   test('a configured max_connections above the real one is a problem, and the smaller one is planned', () => {
     const d = planApiPool(loadApiConfig({ ...base, DB_MAX_CONNECTIONS: '1000' }), server);
     assert.match(d.problems[0]!, /DB_MAX_CONNECTIONS=1000 but the server's max_connections is 151/);

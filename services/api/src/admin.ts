@@ -1,19 +1,26 @@
 // The admin instance (ADMIN_HOST:ADMIN_PORT, loopback by default): pool stats, warm-up on demand
-// for the warmer, and Prometheus metrics. A second Fastify instance so none of it is public.
+// for the warmer, and Prometheus metrics (also on the metrics port, metrics-server.ts). A second
+// Fastify instance so none of it is public.
 import Fastify, { type FastifyInstance } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { errorHandler, notFoundHandler } from './errors.js';
+import { metricsHandler } from './metrics-server.js';
 import { PoolStatsResponse, WarmFailedResponse } from './schemas/pool.js';
 import { serverOptions } from './server-options.js';
 import type { Logger } from 'pino';
 
 const WARM_RETRY_AFTER_S = 1;
 
-export async function buildAdmin(app: FastifyInstance, logger: Logger): Promise<FastifyInstance> {
+/** `metrics` (the metrics port, when there is one) closes with the admin app: shutdown stays one sequence. */
+export async function buildAdmin(
+  app: FastifyInstance,
+  logger: Logger,
+  metrics?: FastifyInstance,
+): Promise<FastifyInstance> {
   const admin = Fastify(
     serverOptions(app.config, logger.child({ port: 'admin' })),
   ).withTypeProvider<TypeBoxTypeProvider>();
-  const { db, warmUp, metrics } = app;
+  const { db, warmUp } = app;
   admin.setErrorHandler(errorHandler);
   admin.setNotFoundHandler(notFoundHandler);
 
@@ -32,10 +39,14 @@ export async function buildAdmin(app: FastifyInstance, logger: Logger): Promise<
     },
   );
 
-  admin.get('/metrics', async (_request, reply) => {
-    const body = await metrics.registry.metrics();
-    return reply.type(metrics.registry.contentType).send(body);
-  });
+  admin.get('/metrics', metricsHandler(app));
+
+  if (metrics) {
+    // Scrapes keep working through the drain: the metrics port closes last, with the admin port.
+    admin.addHook('onClose', async () => {
+      await metrics.close();
+    });
+  }
 
   await admin.ready();
   return admin;

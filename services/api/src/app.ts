@@ -49,11 +49,15 @@ export default async function serviceApp(fastify: FastifyInstance, opts: AppOpti
   fastify.setErrorHandler(errorHandler);
   fastify.setNotFoundHandler(notFoundHandler);
 
-  // Fastify's own per-request info logs are off (two JSON lines per request cost real CPU under
-  // load); at debug/trace this hook logs one line per request instead, never headers or bodies.
-  if (DEBUG_LEVELS.has(opts.config.logLevel)) {
+  // Fastify's own per-request logs are off (two JSON lines per request cost real CPU under load);
+  // this line never carries headers or bodies.
+  // ACCESS_LOG=true logs one info line per request; at debug/trace the same line comes at debug.
+  // Otherwise no hook is registered at all, so an access log that is off costs nothing.
+  const { accessLog, logLevel } = opts.config;
+  if (accessLog || DEBUG_LEVELS.has(logLevel)) {
+    const level = accessLog ? 'info' : 'debug';
     fastify.addHook('onResponse', (request, reply, done) => {
-      request.log.debug(
+      request.log[level](
         { method: request.method, url: request.url, statusCode: reply.statusCode, responseTimeMs: reply.elapsedTime },
         'request completed',
       );

@@ -37,7 +37,7 @@ const PLUGIN_SLACK_MS = 5_000;
 export function serverOptions(config: ApiConfig, logger: Logger): FastifyServerOptions {
   return {
     loggerInstance: logger,
-    // Fastify's own per-request info lines are off (see app.ts for the debug-level replacement).
+    // Fastify's own per-request info lines are off (see app.ts for ACCESS_LOG, the replacement).
     logController: new LogController({ disableRequestLogging: true }),
     requestTimeout: config.requestTimeoutMs,
     keepAliveTimeout: config.keepAliveTimeoutMs,

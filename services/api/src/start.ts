@@ -7,14 +7,20 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from 'pino';
 import { buildAdmin } from './admin.js';
 import serviceApp from './app.js';
+import { buildMetricsServer } from './metrics-server.js';
 import { serverOptions } from './server-options.js';
 
 export interface Instances {
   app: FastifyInstance;
   admin: FastifyInstance;
+  /** Only with METRICS_PORT; closed when the admin app closes, so shutdown stays one sequence. */
+  metrics?: FastifyInstance;
 }
 
-/** Builds the public app (reads the server's limits, plans and creates the pool) and the admin app. */
+/**
+ * Builds the public app (reads the server's limits, plans and creates the pool), the admin app and,
+ * with METRICS_PORT set, the metrics app.
+ */
 export async function buildInstances(config: ApiConfig, logger: Logger): Promise<Instances> {
   const app = Fastify(serverOptions(config, logger));
   app.register(fp(serviceApp), { config });
@@ -24,20 +30,27 @@ export async function buildInstances(config: ApiConfig, logger: Logger): Promise
     await app.close().catch(() => undefined);
     throw err;
   }
-  return { app, admin: await buildAdmin(app, logger) };
+  const metrics = config.metricsPort === undefined ? undefined : await buildMetricsServer(app, logger);
+  return { app, admin: await buildAdmin(app, logger, metrics), metrics };
 }
 
-/** Listens on both ports and logs the one `listening` line with the real ports (PORT=0 works). */
+/** Listens on every port and logs the one `listening` line with the real ports (PORT=0 works). */
 export async function listen(
-  { app, admin }: Instances,
+  { app, admin, metrics }: Instances,
   config: ApiConfig,
-): Promise<{ port: number; adminPort: number }> {
+): Promise<{ port: number; adminPort: number; metricsPort?: number }> {
   await app.listen({ host: config.host, port: config.port, backlog: config.listenBacklog });
   await admin.listen({ host: config.adminHost, port: config.adminPort });
   const port = (app.server.address() as AddressInfo).port;
   const adminPort = (admin.server.address() as AddressInfo).port;
-  app.log.info({ host: config.host, port, adminHost: config.adminHost, adminPort }, 'listening');
-  return { port, adminPort };
+  let metricsPort: number | undefined;
+  if (metrics) {
+    await metrics.listen({ host: config.metricsHost, port: config.metricsPort });
+    metricsPort = (metrics.server.address() as AddressInfo).port;
+  }
+  const ports = metrics ? { metricsHost: config.metricsHost, metricsPort } : {};
+  app.log.info({ host: config.host, port, adminHost: config.adminHost, adminPort, ...ports }, 'listening');
+  return { port, adminPort, metricsPort };
 }
 
 const BOOT_WARM_RETRY_MS = 1_000;

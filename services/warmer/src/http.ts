@@ -1,11 +1,15 @@
-// The warmer's own port: GET /live, /ready (the probe), /status (per-target detail), /metrics.
+// The warmer's own port: GET /live, /ready (the probe), /status (per-target detail), /metrics;
+// and, with WARMER_METRICS_PORT, a second port that serves /metrics alone.
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Warmer } from './warmer.js';
 
-export function createHttpServer(warmer: Warmer): Server {
+export const ALL_PATHS: ReadonlySet<string> = new Set(['/live', '/ready', '/status', '/metrics']);
+export const METRICS_ONLY: ReadonlySet<string> = new Set(['/metrics']);
+
+export function createHttpServer(warmer: Warmer, paths: ReadonlySet<string> = ALL_PATHS): Server {
   const server = createServer((req, res) => {
-    const path = (req.url ?? '/').split('?', 1)[0];
+    const path = (req.url ?? '/').split('?', 1)[0]!;
     const send = (status: number, body: unknown): void => {
       const text = JSON.stringify(body);
       res.writeHead(status, {
@@ -14,6 +18,7 @@ export function createHttpServer(warmer: Warmer): Server {
       });
       res.end(text);
     };
+    if (!paths.has(path)) return send(404, { error: 'Not Found' });
     if (req.method !== 'GET' && req.method !== 'HEAD') return send(405, { error: 'Method Not Allowed' });
     switch (path) {
       case '/live':

@@ -1,5 +1,5 @@
-export { Warmer, type Readiness, type WarmerStatus } from './warmer.js';
-export { createHttpServer, listen } from './http.js';
+export { SHUTDOWN_HARD_LIMIT_MS, Warmer, type Readiness, type WarmerStatus } from './warmer.js';
+export { ALL_PATHS, METRICS_ONLY, createHttpServer, listen } from './http.js';
 export { FleetSlots, type SlotLease, type SlotsStatus } from './slots.js';
 export { parseReplay, loadReplay, runReplay, ReplayError, type ReplaySpec, type ReplayRequest } from './replay.js';
 export { AdminClient, AdminError, type PoolStats } from './admin-client.js';

@@ -23,7 +23,8 @@ export interface WarmerMetrics {
 /** `snapshot` is read at scrape time, so the phase gauges never drift from the targets' state. */
 export function createMetrics(snapshot: () => { phases: readonly Phase[]; ready: boolean }): WarmerMetrics {
   const registry = new Registry();
-  collectDefaultMetrics({ register: registry, prefix: 'warmer_process_' });
+  // prom-client's default names already start with process_ / nodejs_: the prefix only says whose.
+  collectDefaultMetrics({ register: registry, prefix: 'warmer_' });
   new Gauge({
     name: 'warmer_targets',
     help: 'Known target APIs by phase.',

@@ -66,6 +66,10 @@ export class Target {
   #slot: number | null = null;
   #pool: PoolStats | null = null;
   #attempts = 0;
+  /** Whether the admin port ever answered; before that, a refused port is the API still starting. */
+  #reachedAdmin = false;
+  readonly #createdAt = Date.now();
+  #lastLevel: 'info' | 'warn' = 'warn';
   /** `warmedAt` of the pool this target was made ready with; another one means a new process or warm-up. */
   #readyWarmedAt: string | null = null;
   #timings: TargetTimings = {
@@ -217,10 +221,18 @@ export class Target {
       try {
         const stats = await this.#admin.getPool(signal);
         this.#pool = stats;
+        this.#reachedAdmin = true;
         return stats;
       } catch (err) {
         if (signal.aborted) break;
-        this.#fail(adminErrorKind(err), errorMessage(err));
+        const kind = adminErrorKind(err);
+        // The API starts beside the warmer (a sidecar, or Compose/dev starting both): an admin port
+        // that has never answered is normal until the warm timeout has passed, not a warning.
+        const starting =
+          !this.#reachedAdmin &&
+          kind === 'admin-unreachable' &&
+          Date.now() - this.#createdAt < this.#deps.settings.warmTimeoutMs;
+        this.#fail(kind, errorMessage(err), starting ? 'info' : 'warn');
       }
       if (!(await sleep(backoffMs(attempt, this.#deps.settings.backoff), signal))) break;
     }
@@ -265,14 +277,18 @@ export class Target {
     this.#phase = phase;
   }
 
-  /** Records why the target is not ready; logs only when the reason changes, so retries stay quiet. */
-  #fail(kind: ErrorKind, message: string): false {
+  /**
+   * Records why the target is not ready; logs only when the reason (or its level) changes, so
+   * retries stay quiet.
+   */
+  #fail(kind: ErrorKind, message: string, level: 'info' | 'warn' = 'warn'): false {
     countError(this.#deps.metrics, kind);
     if (this.#phase === 'ready') this.#setPhase('waiting-for-admin');
-    if (message !== this.#lastError) {
-      this.#deps.log.warn({ target: this.id, phase: this.#phase, kind, err: message }, 'target not ready');
+    if (message !== this.#lastError || level !== this.#lastLevel) {
+      this.#deps.log[level]({ target: this.id, phase: this.#phase, kind, err: message }, 'target not ready');
     }
     this.#lastError = message;
+    this.#lastLevel = level;
     return false;
   }
 }

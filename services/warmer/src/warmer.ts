@@ -15,6 +15,12 @@ const DEFAULT_SETTINGS = {
   watchFailureLimit: 3,
 } as const;
 
+/**
+ * Longest the warmer's shutdown may take before the process exits anyway (code 1); a pod's grace
+ * period counts it after the API's drain, because the sidecar stops after the API.
+ */
+export const SHUTDOWN_HARD_LIMIT_MS = 10_000;
+
 export interface Readiness {
   ready: boolean;
   targets: number;

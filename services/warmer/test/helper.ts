@@ -10,9 +10,15 @@ export interface TestWarmer {
   close(): Promise<void>;
 }
 
-export async function startTestWarmer(env: Record<string, string>): Promise<TestWarmer> {
+/** `logLines`, when given, receives every log line (parsed) at info and above. */
+export async function startTestWarmer(
+  env: Record<string, string>,
+  logLines?: Record<string, unknown>[],
+): Promise<TestWarmer> {
   const config = loadWarmerConfig({ WARMER_HOST: '127.0.0.1', WARMER_PORT: '0', ...env });
-  const warmer = new Warmer(config, { log: pino({ level: 'silent' }), replay: loadReplay(config) });
+  const destination = { write: (line: string) => logLines?.push(JSON.parse(line) as Record<string, unknown>) };
+  const log = logLines ? pino({ level: 'info' }, destination) : pino({ level: 'silent' });
+  const warmer = new Warmer(config, { log, replay: loadReplay(config) });
   const server = createHttpServer(warmer);
   const address: AddressInfo = await listen(server, config.warmerHost, config.warmerPort);
   warmer.start();

@@ -5,6 +5,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import { after, before, test } from 'node:test';
 import { createTestDatabase, freePort, type TestDatabase } from '@mokakbab/db';
+import { METRICS_ONLY, createHttpServer, listen } from '../src/index.js';
 import { getJson, startTestWarmer, waitFor } from './helper.js';
 
 let db: TestDatabase;
@@ -72,7 +73,27 @@ test('/live, /ready with reasons, /status and /metrics while the target is down'
   assert.match(metrics, /warmer_targets\{phase="waiting-for-admin"\} 1/);
   assert.match(metrics, /warmer_ready 0/);
   assert.match(metrics, /warmer_errors_total\{kind="admin-unreachable"\} \d+/);
+  assert.match(metrics, /^warmer_process_cpu_seconds_total /m);
+  assert.match(metrics, /^warmer_nodejs_eventloop_lag_seconds /m);
+  assert.doesNotMatch(metrics, /warmer_process_(process|nodejs)_/);
   assert.equal((await fetch(`${w.url}/nope`)).status, 404);
+});
+
+test('the metrics-only server answers /metrics and 404 on every other path', async (t) => {
+  const adminPort = await freePort();
+  const w = await startTestWarmer({ DATABASE_URL: db.url.href, WARMER_TARGET: `http://127.0.0.1:${adminPort}` });
+  t.after(() => w.close());
+  const server = createHttpServer(w.warmer, METRICS_ONLY);
+  const { port } = await listen(server, '127.0.0.1', 0);
+  t.after(() => new Promise((resolve) => server.close(resolve)));
+  const metrics = await fetch(`http://127.0.0.1:${port}/metrics`);
+  assert.equal(metrics.status, 200);
+  assert.match(await metrics.text(), /^warmer_ready 0$/m);
+  for (const path of ['/status', '/ready', '/live', '/nope']) {
+    const res = await fetch(`http://127.0.0.1:${port}${path}`);
+    assert.equal(res.status, 404, path);
+    await res.body?.cancel();
+  }
 });
 
 test('malformed JSON from the admin port is a protocol error, never a crash', async (t) => {

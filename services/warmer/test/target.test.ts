@@ -61,3 +61,26 @@ test('a new warmedAt on a warm pool re-runs verifying and the replay, with no sl
   const metrics = await (await fetch(`${w.url}/metrics`)).text();
   assert.match(metrics, /warmer_errors_total\{kind="restart"\} [1-9]/);
 });
+
+test('an admin port that never answered is logged at info while the API may still be starting, then warned', async (t) => {
+  const lines: Record<string, unknown>[] = [];
+  const adminPort = await freePort();
+  const w = await startTestWarmer(
+    {
+      DATABASE_URL: `mysql://root@127.0.0.1:${await freePort()}/nothing`,
+      WARMER_TARGET: `http://127.0.0.1:${adminPort}`,
+      WARMER_WARM_TIMEOUT_MS: '400',
+    },
+    lines,
+  );
+  t.after(() => w.close());
+  const notReady = () => lines.filter((l) => l.msg === 'target not ready');
+  const warned = await waitFor('a warning once the warm timeout has passed', async () =>
+    notReady().find((l) => l.level === 40),
+  );
+  const first = notReady()[0]!;
+  assert.equal(first.level, 30, 'the first refused connection is expected: info');
+  assert.equal(first.kind, 'admin-unreachable');
+  assert.equal(warned.kind, 'admin-unreachable');
+  assert.equal(notReady().filter((l) => l.level === 40).length, 1, 'retries with the same reason stay quiet');
+});

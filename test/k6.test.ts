@@ -1,0 +1,125 @@
+// The k6 scenarios against a local stack (a real API process on a throwaway database): each runs a
+// few seconds at a low rate, answers correctly (no failed check) and leaves its summary as JSON and
+// text in the results folder. Skipped with a message when no `k6` binary is on PATH. The token
+// minter (`pnpm k6:tokens`) needs no k6 and always runs.
+import assert from 'node:assert/strict';
+import { execFile, spawnSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { promisify } from 'node:util';
+import { after, before, describe, test } from 'node:test';
+import { createTestDatabase, type TestDatabase } from '@mokakbab/db';
+import { startApi, type ApiProcess } from './helpers/processes.js';
+import { getJson, waitFor } from './helpers/wait.js';
+
+const ROOT = resolve(import.meta.dirname, '..');
+const run = promisify(execFile);
+const hasK6 = spawnSync('k6', ['version'], { stdio: 'ignore' }).status === 0;
+const SCENARIOS = readdirSync(join(ROOT, 'k6')).filter((f) => f.endsWith('.js'));
+const SEED = { members: 20, articles: 10, participations: 20 };
+// k6 exits 99 when a threshold failed: latency bounds are for real runs, not a shared test machine.
+const THRESHOLDS_FAILED = 99;
+
+interface Summary {
+  metrics: Record<string, { values: Record<string, number> }>;
+}
+
+let db: TestDatabase;
+let api: ApiProcess;
+let dir: string;
+
+before(async () => {
+  db = await createTestDatabase();
+  await db.seed(SEED);
+  api = await startApi({ databaseUrl: db.url, env: { WARM_ON_BOOT: 'true' } });
+  await waitFor('the API ready', async () =>
+    (await getJson(`${api.url}/health/ready`)).status === 200 ? true : undefined,
+  );
+  dir = mkdtempSync(join(tmpdir(), 'mokakbab-k6-'));
+});
+after(async () => {
+  if (dir) rmSync(dir, { recursive: true, force: true });
+  await api?.stop();
+  await db?.close();
+});
+
+test('pnpm k6:tokens --count N writes working token pairs for members 1..N', async () => {
+  const out = join(dir, 'tokens.json');
+  await run(
+    process.execPath,
+    [
+      '--conditions=source',
+      '--import',
+      'tsx',
+      'scripts/k6-tokens.ts',
+      '--count',
+      '3',
+      '--base-url',
+      api.url,
+      '--out',
+      out,
+    ],
+    { cwd: ROOT, timeout: 60_000 },
+  );
+  const pairs = JSON.parse(readFileSync(out, 'utf8')) as { accessToken: string; refreshToken: string }[];
+  assert.equal(pairs.length, 3);
+  for (const [i, pair] of pairs.entries()) {
+    const res = await getJson<{ id: number }>(`${api.url}/members/${i + 1}`, {
+      headers: { authorization: `Bearer ${pair.accessToken}` },
+    });
+    assert.equal(res.status, 200);
+    assert.equal(res.body.id, i + 1, 'entry i is member i + 1');
+    assert.ok(pair.refreshToken);
+  }
+});
+
+describe(
+  'each k6 scenario for a few seconds',
+  { skip: hasK6 ? false : 'no k6 binary on PATH (install k6 to run these)' },
+  () => {
+    test('the scenarios found', () => {
+      assert.deepEqual(SCENARIOS.sort(), ['auth-heavy.js', 'cold-start-spike.js', 'mixed.js', 'steady.js']);
+    });
+
+    for (const scenario of SCENARIOS) {
+      test(`${scenario}: runs, every check passes, the summary is written as JSON and text`, async () => {
+        // k6 writes handleSummary's files but does not create their folder.
+      const results = join(dir, scenario);
+      mkdirSync(results);
+        const env = {
+          BASE_URL: api.url,
+          DURATION: '3s',
+          RATE: '10',
+          VUS: '4',
+          MAX_VUS: '10',
+          MEMBERS: String(SEED.members),
+          ARTICLES: String(SEED.articles),
+          RESULTS_DIR: results,
+        };
+        const args = [
+          'run',
+          '--quiet',
+          ...Object.entries(env).flatMap(([k, v]) => ['-e', `${k}=${v}`]),
+          `k6/${scenario}`,
+        ];
+        const k6 = spawnSync('k6', args, { cwd: ROOT, encoding: 'utf8', timeout: 90_000 });
+        assert.ok(
+          k6.status === 0 || k6.status === THRESHOLDS_FAILED,
+          `k6 exited ${k6.status ?? k6.signal}:\n${k6.stdout.slice(-2000)}\n${k6.stderr.slice(-2000)}`,
+        );
+        const files = readdirSync(results).sort();
+        const name = scenario.replace(/\.js$/, '');
+        assert.equal(files.length, 2, `two files: ${files.join(', ')}`);
+        assert.match(files[0]!, new RegExp(`^${name}-.+\\.json$`));
+        assert.match(files[1]!, new RegExp(`^${name}-.+\\.txt$`));
+        const summary = JSON.parse(readFileSync(join(results, files[0]!), 'utf8')) as Summary;
+        assert.ok((summary.metrics.http_reqs?.values.count ?? 0) > 0, 'requests were sent');
+        assert.equal(summary.metrics.checks?.values.fails, 0, `no wrong answer:\n${k6.stdout.slice(-2000)}`);
+        const text = readFileSync(join(results, files[1]!), 'utf8');
+        assert.match(text, new RegExp(`^${name}: [\\d.]+ s, thresholds `));
+        assert.match(text, /^ {2}http_req_duration: avg=/m);
+      });
+    }
+  },
+);
