@@ -184,6 +184,8 @@ async function main(): Promise<void> {
         PORT: String(apiPort),
         ADMIN_PORT: String(adminPort),
         JWT_SECRET: process.env.JWT_SECRET ?? devSecret(),
+        // Uploaded images next to the dev database when no S3 is configured.
+        IMAGE_DIR: process.env.IMAGE_DIR ?? join(DEV_DIR, 'images'),
       }),
     );
   }

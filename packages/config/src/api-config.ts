@@ -2,9 +2,9 @@ import { ConfigError, readEnv, type Env } from './env.js';
 import { NO_HEADROOM_WARNING, planPool, type PoolPlan } from './pool-plan.js';
 import type { ServerLimits } from './server-limits.js';
 import { checkTiming } from './timing.js';
-import { authVars, databaseVars, httpVars, planVars, poolVars } from './variables.js';
+import { authVars, databaseVars, httpVars, mediaVars, planVars, poolVars } from './variables.js';
 
-export const apiVars = { ...databaseVars, ...planVars, ...poolVars, ...httpVars, ...authVars };
+export const apiVars = { ...databaseVars, ...planVars, ...poolVars, ...httpVars, ...authVars, ...mediaVars };
 
 export type ApiConfig = ReturnType<typeof readApiEnv>;
 
@@ -37,6 +37,9 @@ export function loadApiConfig(env: Env = process.env): ApiConfig {
     queryTimeoutMs: config.queryTimeoutMs,
   })) {
     problems.push(`DB_CONNECT_TIMEOUT_MS / DB_ACQUIRE_TIMEOUT_MS / DB_QUERY_TIMEOUT_MS / REQUEST_TIMEOUT_MS: ${rule}.`);
+  }
+  if ((config.s3Endpoint === undefined) !== (config.s3Bucket === undefined)) {
+    problems.push('S3_ENDPOINT and S3_BUCKET go together: set both to store images in S3, or neither for local disk.');
   }
   if (problems.length > 0) throw new ConfigError(problems);
   return config;

@@ -159,6 +159,21 @@ export function httpUrl(name: string, opts: Common & { default?: string }): VarS
   );
 }
 
+/** An SMTP URL as nodemailer takes it: smtp://user:password@host:port or smtps:// for implicit TLS. */
+export function smtpUrl(name: string, opts: Common): VarSpec<URL> {
+  return {
+    name,
+    doc: opts.doc,
+    form: 'smtp://user:password@host:port or smtps://...',
+    secret: true,
+    parse(raw) {
+      const u = parseUrl(raw, ['smtp:', 'smtps:']);
+      if (!u.hostname) throw new Error('has no host');
+      return u;
+    },
+  };
+}
+
 /** A MySQL URL: mysql://user:password@host:port/database[?ssl=true|ssl-mode=REQUIRED]. */
 export function mysqlUrl(name: string, opts: Common): VarSpec<URL> {
   return {

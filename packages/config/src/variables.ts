@@ -1,6 +1,6 @@
 // Every environment variable the project reads, declared once. Services import these; the README
 // table is generated from them (`pnpm env-table`).
-import { bool, int, optional, powerOfTwo, httpUrl, mysqlUrl, oneOf, str, type VarSpec } from './env.js';
+import { bool, int, optional, powerOfTwo, httpUrl, mysqlUrl, oneOf, smtpUrl, str, type VarSpec } from './env.js';
 import { parseSurge, type Surge } from './pool-plan.js';
 
 export const DEFAULT_PORTS = { api: 3000, admin: 3001, warmer: 3002, metrics: 3003, warmerMetrics: 3004 } as const;
@@ -250,6 +250,45 @@ export const authVars = {
     default: 10_000,
     min: 1,
   }),
+};
+
+/** Sign-up mail (email verification) and uploaded images. */
+export const mediaVars = {
+  smtpUrl: optional(
+    smtpUrl('SMTP_URL', {
+      doc: 'Where sign-up verification codes are sent. Unset: the code is written to the log instead (development).',
+    }),
+  ),
+  mailFrom: str('MAIL_FROM', {
+    doc: 'Sender of the verification mail.',
+    default: 'mokakbab <no-reply@mokakbab.local>',
+  }),
+  verificationCodeTtlS: int('VERIFICATION_CODE_TTL_S', {
+    doc: 'How long an email verification code is valid.',
+    default: 600,
+    min: 1,
+  }),
+  verificationMaxAttempts: int('VERIFICATION_MAX_ATTEMPTS', {
+    doc: 'Wrong codes allowed before a code is void and a new sign-up code is needed.',
+    default: 5,
+    min: 1,
+  }),
+  imageMaxBytes: int('IMAGE_MAX_BYTES', {
+    doc: 'Largest uploaded image; larger gets 413.',
+    default: 5_242_880,
+    min: 1,
+  }),
+  imageDir: str('IMAGE_DIR', {
+    doc: 'Directory of uploaded images when S3 is not configured (development).',
+    default: '.dev/images',
+  }),
+  s3Endpoint: optional(
+    httpUrl('S3_ENDPOINT', { doc: 'S3 API endpoint (MinIO, AWS); with S3_BUCKET, images are stored there.' }),
+  ),
+  s3Bucket: optional(str('S3_BUCKET', { doc: 'Bucket of uploaded images.' })),
+  s3Region: str('S3_REGION', { doc: 'Region sent to the S3 API.', default: 'us-east-1' }),
+  s3AccessKeyId: optional(str('S3_ACCESS_KEY_ID', { doc: 'S3 access key id.' })),
+  s3SecretAccessKey: optional(str('S3_SECRET_ACCESS_KEY', { doc: 'S3 secret access key.', secret: true })),
 };
 
 export const warmerVars = {

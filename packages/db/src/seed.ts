@@ -127,7 +127,7 @@ async function seedArticles(conn: Conn, count: number): Promise<void> {
   if (count <= 0) return;
   // Spread authors, categories and districts with co-prime strides; each district carries its region.
   await conn.query(
-    `INSERT INTO article (member_id, category_id, region_id, district_id, title, content, start_time, end_time, like_count, created_at)
+    `INSERT INTO article (member_id, category_id, region_id, district_id, title, content, start_time, end_time, created_at)
      SELECT m.min_id + MOD(s.n * 7919, m.cnt),
             c.min_id + MOD(s.n * 31, c.cnt),
             d.region_id, d.id,
@@ -135,7 +135,6 @@ async function seedArticles(conn: Conn, count: number): Promise<void> {
             CONCAT('Let us share a ', cat.name, ' meal. Meetup number ', s.n + 1, '.'),
             TIMESTAMPADD(HOUR, MOD(s.n, 720), '2026-01-01 18:00:00'),
             TIMESTAMPADD(HOUR, MOD(s.n, 720) + 2, '2026-01-01 18:00:00'),
-            MOD(s.n * 13, 50),
             TIMESTAMPADD(SECOND, s.n, '2025-06-01 00:00:00')
      FROM seq s
      CROSS JOIN (SELECT MIN(id) min_id, COUNT(*) cnt FROM member) m

@@ -9,16 +9,23 @@ import swaggerPlugin from './plugins/external/swagger.js';
 import abusePlugin from './plugins/app/abuse.js';
 import authPlugin from './plugins/app/auth.js';
 import dbPlugin from './plugins/app/db.js';
+import mailerPlugin from './plugins/app/mailer.js';
 import metricsPlugin from './plugins/app/metrics.js';
 import overloadPlugin from './plugins/app/overload.js';
 import readinessPlugin from './plugins/app/readiness.js';
 import repositoriesPlugin from './plugins/app/repositories.js';
 import warmUpPlugin from './plugins/app/warm-up.js';
+import articleEditRoutes from './routes/articles/edits.js';
 import articleRoutes from './routes/articles/index.js';
 import authRoutes from './routes/auth/index.js';
+import verifyEmailRoutes from './routes/auth/verify-email.js';
 import healthRoutes from './routes/health/index.js';
+import imageRoutes from './routes/images/index.js';
+import memberAccountRoutes from './routes/members/account.js';
+import memberBlockRoutes from './routes/members/blacks.js';
 import memberRoutes from './routes/members/index.js';
 import participationRoutes from './routes/participations/index.js';
+import myParticipationRoutes from './routes/participations/mine.js';
 
 export interface AppOptions {
   config: ApiConfig;
@@ -35,6 +42,7 @@ export default async function serviceApp(fastify: FastifyInstance, opts: AppOpti
   await fastify.register(dbPlugin);
   await fastify.register(repositoriesPlugin);
   await fastify.register(authPlugin);
+  await fastify.register(mailerPlugin);
   await fastify.register(metricsPlugin);
   await fastify.register(overloadPlugin);
   await fastify.register(warmUpPlugin);
@@ -61,7 +69,13 @@ export default async function serviceApp(fastify: FastifyInstance, opts: AppOpti
 
   await fastify.register(healthRoutes, { prefix: '/health' });
   await fastify.register(authRoutes, { prefix: '/auth' });
+  await fastify.register(verifyEmailRoutes, { prefix: '/auth' });
   await fastify.register(memberRoutes, { prefix: '/members' });
+  await fastify.register(memberAccountRoutes, { prefix: '/members' });
+  await fastify.register(memberBlockRoutes, { prefix: '/members' });
   await fastify.register(articleRoutes, { prefix: '/articles' });
+  await fastify.register(articleEditRoutes, { prefix: '/articles' });
+  await fastify.register(imageRoutes);
   await fastify.register(participationRoutes, { prefix: '/participations' });
+  await fastify.register(myParticipationRoutes, { prefix: '/participations' });
 }

@@ -48,9 +48,9 @@ export async function revokeAllTokensOfMember(conn: TxConnection, memberId: numb
 
 export function createMembersRepository(db: DbPool) {
   return {
-    /** Throws the driver's ER_DUP_ENTRY when the email is taken. */
-    async create(member: NewMember): Promise<number> {
-      const result = await db.query<InsertResult>(MEMBERS_SQL.insert, [
+    /** Throws the driver's ER_DUP_ENTRY when the email is taken; `conn` puts it in a transaction. */
+    async create(member: NewMember, conn: TxConnection = db): Promise<number> {
+      const result = await conn.query<InsertResult>(MEMBERS_SQL.insert, [
         member.email,
         member.passwordHash,
         member.name,

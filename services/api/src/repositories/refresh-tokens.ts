@@ -11,6 +11,8 @@ export const REFRESH_TOKENS_SQL = {
   forRotation: 'SELECT id, member_id, expires_at FROM refresh_token WHERE token_hash = ? FOR UPDATE',
   deleteById: 'DELETE FROM refresh_token WHERE id = ?',
   deleteForMember: 'DELETE FROM refresh_token WHERE token_hash = ? AND member_id = ?',
+  /** Sign-out without a body: the refresh token of the access token's session (`sid`). */
+  deleteSession: 'DELETE FROM refresh_token WHERE id = ? AND member_id = ?',
   /**
    * The id of the member's newest token beyond the limit (params: member id, limit), read backwards
    * along ix_refresh_token_member, which ends in the primary key.
@@ -30,6 +32,12 @@ interface TokenRow {
   expires_at: Date;
 }
 
+/** A refresh token and its row id: the session id that access tokens issued with it carry (`sid`). */
+export interface Session {
+  refreshToken: string;
+  sessionId: number;
+}
+
 interface DeleteResult {
   affectedRows: number;
 }
@@ -39,25 +47,29 @@ function digest(token: string): Buffer {
 }
 
 export function createRefreshTokensRepository(db: DbPool, ttlS: number, maxPerMember: number) {
-  async function insert(conn: TxConnection, memberId: number): Promise<string> {
+  async function insert(conn: TxConnection, memberId: number): Promise<Session> {
     const token = randomBytes(TOKEN_BYTES).toString('base64url');
-    await conn.query(REFRESH_TOKENS_SQL.insert, [memberId, digest(token), new Date(Date.now() + ttlS * 1000)]);
-    return token;
+    const result = await conn.query<{ insertId: number }>(REFRESH_TOKENS_SQL.insert, [
+      memberId,
+      digest(token),
+      new Date(Date.now() + ttlS * 1000),
+    ]);
+    return { refreshToken: token, sessionId: result.insertId };
   }
 
   return {
     /** A new token for a sign-in; the member's tokens beyond the limit, oldest first, are deleted. */
-    issue(memberId: number): Promise<string> {
+    issue(memberId: number): Promise<Session> {
       return db.transaction(async (conn) => {
-        const token = await insert(conn, memberId);
+        const session = await insert(conn, memberId);
         const [beyond] = await conn.query<{ id: number }[]>(REFRESH_TOKENS_SQL.oldestKept, [memberId, maxPerMember]);
         if (beyond) await conn.query(REFRESH_TOKENS_SQL.deleteUpTo, [memberId, beyond.id]);
-        return token;
+        return session;
       });
     },
 
     /** The member and a new token, or undefined when the token is unknown, expired or already used. */
-    rotate(token: string): Promise<{ memberId: number; refreshToken: string } | undefined> {
+    rotate(token: string): Promise<({ memberId: number } & Session) | undefined> {
       return db.transaction(async (conn) => {
         const rows = await conn.query<TokenRow[]>(REFRESH_TOKENS_SQL.forRotation, [digest(token)]);
         const row = rows[0];
@@ -65,13 +77,19 @@ export function createRefreshTokensRepository(db: DbPool, ttlS: number, maxPerMe
         // Used or expired, the row is no use to anyone any more.
         await conn.query(REFRESH_TOKENS_SQL.deleteById, [row.id]);
         if (row.expires_at.getTime() <= Date.now()) return undefined;
-        return { memberId: row.member_id, refreshToken: await insert(conn, row.member_id) };
+        return { memberId: row.member_id, ...(await insert(conn, row.member_id)) };
       });
     },
 
     /** Deletes the member's own token; someone else's token or an unknown one is left alone. */
     async revoke(token: string, memberId: number): Promise<boolean> {
       const result = await db.query<DeleteResult>(REFRESH_TOKENS_SQL.deleteForMember, [digest(token), memberId]);
+      return result.affectedRows > 0;
+    },
+
+    /** Deletes the refresh token of the session `sessionId` if it is the member's. */
+    async revokeSession(sessionId: number, memberId: number): Promise<boolean> {
+      const result = await db.query<DeleteResult>(REFRESH_TOKENS_SQL.deleteSession, [sessionId, memberId]);
       return result.affectedRows > 0;
     },
   };

@@ -1,5 +1,6 @@
 import { Type, type Static } from 'typebox';
 import { DateTime, Id, NullableInteger, NullableString } from './common.js';
+import { ImageLocation } from './images.js';
 import { MemberSummary } from './members.js';
 
 const Named = Type.Object({ id: Id, name: Type.String() });
@@ -32,6 +33,7 @@ export const CreateArticleBody = Type.Object({
   districtId: Id,
   startTime: DateTime,
   endTime: DateTime,
+  articleImage: Type.Optional(ImageLocation),
 });
 
 export type CreateArticleInput = Static<typeof CreateArticleBody>;

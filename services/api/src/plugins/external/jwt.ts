@@ -5,7 +5,8 @@ import fp from 'fastify-plugin';
 
 declare module '@fastify/jwt' {
   interface FastifyJWT {
-    payload: { sub: string; jti: string };
+    /** `sid`: the refresh token row of the session, so a sign-out without a body can end it. */
+    payload: { sub: string; jti: string; sid?: string };
     user: { id: number; jti: string; exp: number };
   }
 }

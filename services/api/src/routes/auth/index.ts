@@ -3,7 +3,9 @@ import { randomUUID } from 'node:crypto';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { hashPassword, verifyPassword } from '@mokakbab/db';
 import { newTokenId } from '../../auth/token-id.js';
+import { basicCredentials, schemeToken } from '../../auth/wire-forms.js';
 import { conflict, isDuplicateEntry, unauthorized } from '../../errors.js';
+import type { Session } from '../../repositories/refresh-tokens.js';
 import { RefreshBody, SignInBody, SignOutBody, SignUpBody, SignUpResponse, TokenResponse } from '../../schemas/auth.js';
 import { errors } from '../../schemas/common.js';
 
@@ -18,11 +20,12 @@ const plugin: FastifyPluginAsyncTypebox = async (fastify) => {
   // the response time does not tell which emails have accounts.
   const decoyHash = await hashPassword(randomUUID(), config.scryptCost);
 
-  async function issueTokens(memberId: number, refreshToken?: string) {
-    const accessToken = fastify.jwt.sign({ sub: String(memberId), jti: newTokenId() });
+  async function issueTokens(memberId: number, rotated?: Session) {
+    const session = rotated ?? (await repos.refreshTokens.issue(memberId));
+    const accessToken = fastify.jwt.sign({ sub: String(memberId), jti: newTokenId(), sid: String(session.sessionId) });
     return {
       accessToken,
-      refreshToken: refreshToken ?? (await repos.refreshTokens.issue(memberId)),
+      refreshToken: session.refreshToken,
       tokenType: 'Bearer' as const,
       expiresIn: config.accessTokenTtlS,
     };
@@ -38,13 +41,18 @@ const plugin: FastifyPluginAsyncTypebox = async (fastify) => {
     async (request, reply) => {
       const { email, password, name, nickname } = request.body;
       const passwordHash = await hashing.run(() => hashPassword(password, config.scryptCost));
+      let created;
       try {
-        const id = await repos.members.create({ email, passwordHash, name, nickname });
-        return reply.code(201).send({ id, email, name, nickname });
+        created = await repos.verification.signUp({ email, passwordHash, name, nickname });
       } catch (err) {
         if (isDuplicateEntry(err)) throw conflict('EMAIL_TAKEN', 'This email is already registered.');
         throw err;
       }
+      // Sent after the answer: a slow mail server must not hold the sign-up (or a pool connection).
+      fastify.mailer
+        .sendVerificationCode(email, created.code)
+        .catch((err: unknown) => request.log.warn({ err }, 'verification mail not sent'));
+      return reply.code(201).send({ id: created.id, email, name, nickname });
     },
   );
 
@@ -53,6 +61,15 @@ const plugin: FastifyPluginAsyncTypebox = async (fastify) => {
     {
       schema: { tags, body: SignInBody, response: { 200: TokenResponse, ...errors(400, 401, 429, 503) } },
       onRequest: authLimits.perAddress('sign-in'),
+      // The original's form: no body, `Authorization: Basic base64(email:password)`.
+      preValidation: (request, _reply, done) => {
+        const { authorization } = request.headers;
+        if (request.body !== undefined || authorization === undefined) return done();
+        const credentials = basicCredentials(authorization);
+        if (!credentials) return done(unauthorized('The Authorization header is not Basic base64(email:password).'));
+        request.body = credentials;
+        done();
+      },
       preHandler: authLimits.perAccount('sign-in', byEmail),
     },
     async (request) => {
@@ -73,11 +90,17 @@ const plugin: FastifyPluginAsyncTypebox = async (fastify) => {
     {
       schema: { tags, body: RefreshBody, response: { 200: TokenResponse, ...errors(400, 401, 429, 503) } },
       onRequest: authLimits.perAddress('refresh'),
+      // The original's form: no body, the refresh token as `Authorization: Bearer <refreshToken>`.
+      preValidation: (request, _reply, done) => {
+        const refreshToken = schemeToken(request.headers.authorization, 'bearer');
+        if (request.body === undefined && refreshToken !== undefined) request.body = { refreshToken };
+        done();
+      },
     },
     async (request) => {
       const rotated = await repos.refreshTokens.rotate(request.body.refreshToken);
       if (!rotated) throw unauthorized(BAD_REFRESH_TOKEN);
-      return issueTokens(rotated.memberId, rotated.refreshToken);
+      return issueTokens(rotated.memberId, rotated);
     },
   );
 
@@ -86,7 +109,7 @@ const plugin: FastifyPluginAsyncTypebox = async (fastify) => {
     {
       schema: { tags, security: [{ bearerAuth: [] }], body: SignOutBody, response: errors(400, 401, 503) },
       onRequest: fastify.authenticate,
-      // The body is optional: no body at all means "revoke the access token only".
+      // The body is optional: without one, the session of the access token ends (its refresh token too).
       preValidation: (request, _reply, done) => {
         request.body ??= {};
         done();
@@ -96,7 +119,13 @@ const plugin: FastifyPluginAsyncTypebox = async (fastify) => {
       const { id, jti, exp } = request.user;
       const { refreshToken } = request.body;
       await denylist.revoke(jti, id, new Date(exp * 1000));
-      if (refreshToken !== undefined) await repos.refreshTokens.revoke(refreshToken, id);
+      if (refreshToken !== undefined) {
+        await repos.refreshTokens.revoke(refreshToken, id);
+      } else {
+        // Verified by the auth hook already; decoding only reads the session id back.
+        const sid = fastify.jwt.decode<{ sid?: string }>(schemeToken(request.headers.authorization, 'bearer')!)?.sid;
+        if (sid !== undefined && /^\d+$/.test(sid)) await repos.refreshTokens.revokeSession(Number(sid), id);
+      }
       return reply.code(204).send();
     },
   );
