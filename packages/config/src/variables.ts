@@ -169,6 +169,16 @@ export const authVars = {
   jwtPublicKey: optional(str('JWT_PUBLIC_KEY', { doc: 'PEM public key for RS256/ES256/EdDSA (verifies tokens).' })),
   accessTokenTtlS: int('JWT_ACCESS_TTL_S', { doc: 'Access token lifetime.', default: 900, min: 1 }),
   refreshTokenTtlS: int('JWT_REFRESH_TTL_S', { doc: 'Refresh token lifetime.', default: 1_209_600, min: 1 }),
+  maxSessionsPerMember: int('JWT_MAX_SESSIONS_PER_MEMBER', {
+    doc: 'Refresh tokens a member keeps (the oldest go first); also the sign-outs per access-token lifetime beyond which all their access tokens are revoked at once.',
+    default: 10,
+    min: 1,
+  }),
+  denylistMaxEntries: int('DENYLIST_MAX_ENTRIES', {
+    doc: "Revoked access-token ids kept in memory; beyond it the oldest is folded into a revocation of all its member's older tokens.",
+    default: 100_000,
+    min: 1,
+  }),
   jwtCacheSize: int('JWT_CACHE_SIZE', {
     doc: 'Verified tokens kept in memory; 0 disables the cache.',
     default: 10_000,

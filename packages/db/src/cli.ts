@@ -3,11 +3,12 @@ import { basename } from 'node:path';
 import { parseArgs } from 'node:util';
 import { ConfigError, databaseVars, readEnv, redactUrl } from '@mokakbab/config';
 import { migrate } from './migrate.js';
-import { seed, SEED_PASSWORD_COST } from './seed.js';
+import { seed, SEED_PASSWORD_COST, SHARED_SEED_PASSWORD } from './seed.js';
 
 const USAGE = `usage:
   db migrate
-  db seed --members N --articles N --participations N [--password-cost N]   (default cost ${SEED_PASSWORD_COST})
+  db seed --members N --articles N --participations N [--password-cost N] [--shared-password]
+    (default cost ${SEED_PASSWORD_COST}; --shared-password: one hash for every member, password "${SHARED_SEED_PASSWORD}", seconds for 100k)
 Both read DATABASE_URL (mysql://user:password@host:port/database).`;
 
 function count(name: string, raw: string | undefined, fallback: number): number {
@@ -25,6 +26,7 @@ async function main(argv: string[]): Promise<void> {
       articles: { type: 'string' },
       participations: { type: 'string' },
       'password-cost': { type: 'string' },
+      'shared-password': { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },
     },
   });
@@ -48,6 +50,7 @@ async function main(argv: string[]): Promise<void> {
     articles: count('articles', values.articles, 1_000),
     participations: count('participations', values.participations, 2_000),
     passwordCost: count('password-cost', values['password-cost'], SEED_PASSWORD_COST),
+    sharedPassword: values['shared-password'] === true,
   });
   console.log(
     `seeded in ${(result.ms / 1000).toFixed(1)} s: ${result.members} members, ${result.articles} articles,` +

@@ -6,6 +6,7 @@ import { pino } from 'pino';
 import { connectionOptions } from '@mokakbab/config';
 import { createTestDatabase, type TestDatabase } from '@mokakbab/db';
 import { Denylist, type DenylistDb } from '../src/auth/denylist.js';
+import { newTokenId } from '../src/auth/token-id.js';
 
 const POLL_MS = 100;
 // Generous for a loaded CI machine; a passing wait ends as soon as its condition holds.
@@ -49,14 +50,24 @@ function capturingLogger(): { logger: pino.Logger; lines: Array<{ msg: string }>
 }
 
 function denylist(
-  opts: { db?: DenylistDb; now?: () => number; logger?: pino.Logger; purgeEveryPolls?: number } = {},
+  opts: {
+    db?: DenylistDb;
+    now?: () => number;
+    logger?: pino.Logger;
+    purgeEveryPolls?: number;
+    maxEntries?: number;
+    maxSignOutsPerMember?: number;
+  } = {},
 ): Denylist {
   const d = new Denylist({
     db: opts.db ?? poolDb(),
     pollIntervalMs: POLL_MS,
+    accessTokenTtlS: 900,
     logger: opts.logger ?? capturingLogger().logger,
     ...(opts.now ? { now: opts.now } : {}),
     ...(opts.purgeEveryPolls ? { purgeEveryPolls: opts.purgeEveryPolls } : {}),
+    ...(opts.maxEntries ? { maxEntries: opts.maxEntries } : {}),
+    ...(opts.maxSignOutsPerMember ? { maxSignOutsPerMember: opts.maxSignOutsPerMember } : {}),
   });
   denylists.push(d);
   return d;
@@ -153,7 +164,7 @@ test('a database outage is logged, loses no entry, and polling resumes afterward
   await reader.pool.end();
   await waitFor('two failed polls', () => lines.filter((l) => l.msg === 'denylist poll failed').length >= 2);
   assert.equal(d.has(kept), true);
-  assert.equal(d.size(), sizeBefore);
+  assert.deepEqual(d.size(), sizeBefore);
 
   reader.pool = openPool();
   const revokedDuringRecovery = randomUUID();
@@ -183,7 +194,7 @@ test('expired rows are purged from the table every N polls; recent and unexpired
 
   const d = denylist({ logger, purgeEveryPolls: 2 });
   await d.start();
-  await waitFor('a purge', () => lines.some((l) => l.msg === 'denylist purged expired rows'));
+  await waitFor('a purge', () => lines.some((l) => l.msg === 'purged expired token rows'));
   assert.deepEqual(await present(expired), []);
   assert.deepEqual((await present([withinSlack, live])).sort(), [withinSlack, live].sort());
   assert.equal(d.has(live), true);
@@ -200,7 +211,7 @@ test('a failed purge is logged and polling goes on', async () => {
   };
   const d = denylist({ db: failingPurge, logger, purgeEveryPolls: 1 });
   await d.start();
-  await waitFor('two failed purges', () => lines.filter((l) => l.msg === 'denylist purge failed').length >= 2);
+  await waitFor('two failed purges', () => lines.filter((l) => l.msg === 'token tables purge failed').length >= 2);
   const jti = randomUUID();
   await denylist().revoke(jti, 6, inMinutes(15));
   await waitFor('a revocation seen after the failures', () => d.has(jti));
@@ -211,4 +222,60 @@ test('start() rejects when the database is unreachable', async () => {
   await pool.end();
   const d = denylist({ db: poolDb(pool) });
   await assert.rejects(d.start());
+});
+
+/** Claims of a token of `memberId` issued at `issuedMs`. */
+const claims = (memberId: number, issuedMs: number) => ({
+  jti: newTokenId(issuedMs),
+  sub: String(memberId),
+  iat: Math.floor(issuedMs / 1000),
+});
+
+test('at the in-memory bound the oldest jti is folded into a member cutoff, never forgotten', async () => {
+  // Not started: memory holds only what this test revokes, not the rows of earlier tests.
+  const d = denylist({ maxEntries: 2 });
+  const issuedMs = Date.now() - 1_000;
+  const first = claims(21, issuedMs);
+  await d.revoke(first.jti, 21, inMinutes(15));
+  await d.revoke(claims(22, issuedMs).jti, 22, inMinutes(15));
+  await d.revoke(claims(23, issuedMs).jti, 23, inMinutes(15));
+  assert.deepEqual(d.size(), { jtis: 2, members: 1, folded: 1 });
+  assert.equal(d.isRevoked(first), true, 'the folded token is still refused');
+  assert.equal(d.isRevoked(claims(21, issuedMs - 60_000)), true, 'so is an older token of that member');
+  assert.equal(d.isRevoked(claims(21, Date.now() + 1)), false, 'a token issued after that sign-out works');
+});
+
+test('sign-outs beyond the per-member limit become one member revocation, seen by other instances', async () => {
+  const writer = denylist({ maxSignOutsPerMember: 3 });
+  const reader = denylist();
+  await reader.start();
+  const memberId = 31;
+  const issuedMs = Date.now() - 1_000;
+  for (let i = 0; i < 4; i++) await writer.revoke(claims(memberId, issuedMs).jti, memberId, inMinutes(15));
+  const rows = await db.query<Array<{ n: number }>>(
+    'SELECT COUNT(*) AS n FROM access_token_denylist WHERE member_id = ?',
+    [memberId],
+  );
+  assert.equal(rows[0]!.n, 0, 'the revocation replaces the rows it covers');
+  const [revocation] = await db.query<Array<{ member_id: number }>>(
+    'SELECT member_id FROM member_revocation WHERE member_id = ?',
+    [memberId],
+  );
+  assert.equal(revocation?.member_id, memberId);
+  await waitFor("the other instance to refuse the member's older tokens", () =>
+    reader.isRevoked(claims(memberId, issuedMs)),
+  );
+  assert.equal(reader.isRevoked(claims(memberId, Date.now() + 1_000)), false);
+});
+
+test('start() loads member revocations of the last access-token lifetime only', async () => {
+  await db.query(
+    `INSERT INTO member_revocation (member_id, revoked_before) VALUES
+       (41, UTC_TIMESTAMP(3) - INTERVAL 1 MINUTE), (42, UTC_TIMESTAMP(3) - INTERVAL 1 DAY)`,
+  );
+  const d = denylist();
+  await d.start();
+  const longAgoMs = Date.now() - 2 * 86_400_000;
+  assert.equal(d.isRevoked(claims(41, Date.now() - 120_000)), true);
+  assert.equal(d.isRevoked(claims(42, longAgoMs)), false, 'every token it covered has expired anyway');
 });

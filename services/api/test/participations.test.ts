@@ -2,7 +2,6 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import type { TestDatabase } from '@mokakbab/db';
 import type { LightMyRequestResponse } from 'fastify';
-import { FIRST_PAGE_CURSOR, SELECT_PARTICIPANTS } from '../src/repositories/participations.js';
 import { bearer, build, errorBody, seededDatabase, signIn, type TestApi, closeAll } from './helper.js';
 
 let db: TestDatabase;
@@ -60,17 +59,6 @@ describe('GET /participations/articles/:articleId', () => {
       expected.map((r) => r.id),
     );
     assert.ok(seen.every((p) => p.status === 'ACTIVE' && p.member.nickname.startsWith('eater')));
-  });
-
-  test('the participants statement itself uses the (status, article_id) index and no filesort', async () => {
-    const rows = await db.query<{ table: string; key: string | null; Extra: string | null }[]>(
-      `EXPLAIN ${SELECT_PARTICIPANTS}`,
-      [1, FIRST_PAGE_CURSOR, 21],
-    );
-    const participation = rows.find((r) => r.table === 'p');
-    assert.ok(participation, JSON.stringify(rows));
-    assert.equal(participation.key, 'ix_participation_status_article');
-    for (const row of rows) assert.doesNotMatch(row.Extra ?? '', /filesort/i, JSON.stringify(row));
   });
 
   test('an article without participants gives an empty page; an unknown article is 404', async () => {

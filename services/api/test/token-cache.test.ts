@@ -294,7 +294,7 @@ describe('time claims', () => {
 describe('denylist', () => {
   test('isRevoked is checked on every call, hit or miss', () => {
     const revoked = new Set<string>();
-    const { cached, calls } = verifier({ isRevoked: (jti) => revoked.has(jti) });
+    const { cached, calls } = verifier({ isRevoked: (claims) => revoked.has(claims.jti) });
     const payload = claims();
     const token = signHs(payload);
     cached.verify(token);

@@ -35,8 +35,8 @@ export interface CachedVerifierOptions {
   cacheSize: number;
   /** Longer tokens are rejected before any work. */
   maxTokenBytes: number;
-  /** The jti denylist, checked on every call, hit or miss. */
-  isRevoked?: (jti: string) => boolean;
+  /** The denylist (by jti or by member and iat), checked on every call, hit or miss. */
+  isRevoked?: (claims: Readonly<AccessClaims>) => boolean;
   /** Clock in ms, for tests. */
   now?: () => number;
   clockToleranceS?: number;
@@ -135,7 +135,7 @@ export function createCachedVerifier(opts: CachedVerifierOptions): CachedVerifie
           if (timeFailure.code === 'TOKEN_EXPIRED') cache!.delete(key);
           throw timeFailure;
         }
-        if (isRevoked?.(cached.claims.jti)) {
+        if (isRevoked?.(cached.claims)) {
           cache!.delete(key);
           throw revokedError();
         }
@@ -146,7 +146,7 @@ export function createCachedVerifier(opts: CachedVerifierOptions): CachedVerifie
       const entry = verifyUncached(token);
       const timeFailure = timeError(entry, nowMs);
       if (timeFailure) throw timeFailure;
-      if (isRevoked?.(entry.claims.jti)) throw revokedError();
+      if (isRevoked?.(entry.claims)) throw revokedError();
       cache?.set(key, entry);
       return entry.claims;
     },

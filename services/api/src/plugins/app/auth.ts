@@ -1,5 +1,5 @@
-// Access-token verification for routes: A3's cached verifier over @fastify/jwt, the jti denylist
-// (sign-out), and `fastify.authenticate` for route onRequest hooks.
+// Access-token verification for routes: A3's cached verifier over @fastify/jwt, the denylist
+// (sign-out by jti, member-wide revocation), and `fastify.authenticate` for route onRequest hooks.
 import fp from 'fastify-plugin';
 import type { onRequestHookHandler } from 'fastify';
 import type { Logger } from 'pino';
@@ -18,12 +18,18 @@ declare module 'fastify' {
 export default fp(
   async function authPlugin(fastify) {
     const { config, db } = fastify;
-    const denylist = new Denylist({ db, logger: fastify.log.child({ component: 'denylist' }) as unknown as Logger });
+    const denylist = new Denylist({
+      db,
+      logger: fastify.log.child({ component: 'denylist' }) as unknown as Logger,
+      accessTokenTtlS: config.accessTokenTtlS,
+      maxEntries: config.denylistMaxEntries,
+      maxSignOutsPerMember: config.maxSessionsPerMember,
+    });
     const verifier = createCachedVerifier({
       verify: (token) => fastify.jwt.verify<AccessClaims>(token),
       cacheSize: config.jwtCacheSize,
       maxTokenBytes: config.jwtMaxTokenBytes,
-      isRevoked: (jti) => denylist.has(jti),
+      isRevoked: (claims) => denylist.isRevoked(claims),
     });
     fastify.decorate('denylist', denylist);
     fastify.decorate('tokenVerifier', verifier);

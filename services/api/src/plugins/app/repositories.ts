@@ -39,7 +39,7 @@ export default fp(
     const members = createMembersRepository(db);
     fastify.decorate('repos', {
       members,
-      refreshTokens: createRefreshTokensRepository(db, config.refreshTokenTtlS),
+      refreshTokens: createRefreshTokensRepository(db, config.refreshTokenTtlS, config.maxSessionsPerMember),
       articles: createArticlesRepository(db),
       participations: createParticipationsRepository(db),
       articleEdits: createArticleEditsRepository(db),

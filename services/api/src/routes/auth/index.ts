@@ -2,6 +2,7 @@
 import { randomUUID } from 'node:crypto';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { hashPassword, verifyPassword } from '@mokakbab/db';
+import { newTokenId } from '../../auth/token-id.js';
 import { basicCredentials, schemeToken } from '../../auth/wire-forms.js';
 import { conflict, isDuplicateEntry, unauthorized } from '../../errors.js';
 import type { Session } from '../../repositories/refresh-tokens.js';
@@ -20,7 +21,7 @@ const plugin: FastifyPluginAsyncTypebox = async (fastify) => {
 
   async function issueTokens(memberId: number, rotated?: Session) {
     const session = rotated ?? (await repos.refreshTokens.issue(memberId));
-    const accessToken = fastify.jwt.sign({ sub: String(memberId), jti: randomUUID(), sid: String(session.sessionId) });
+    const accessToken = fastify.jwt.sign({ sub: String(memberId), jti: newTokenId(), sid: String(session.sessionId) });
     return {
       accessToken,
       refreshToken: session.refreshToken,
