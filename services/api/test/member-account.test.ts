@@ -29,14 +29,30 @@ describe('PATCH /members/:id', () => {
     assert.equal(res.json().name, 'Kim');
   });
 
-  test('a new password is hashed: sign-in works with it and not with the old one', async () => {
+  test('a new password is hashed, and ends every session: refresh tokens and live access tokens', async () => {
+    const sessions = [await signIn(api.app, 3), await signIn(api.app, 3)];
     const res = await api.app.inject({
       method: 'PATCH',
       url: '/members/3',
-      headers: auth(3),
+      headers: bearer(sessions[0]!.accessToken),
       payload: { password: 'a-brand-new-password' },
     });
     assert.equal(res.statusCode, 200);
+    for (const session of sessions) {
+      const read = await api.app.inject({ method: 'GET', url: '/members/3', headers: bearer(session.accessToken) });
+      assert.equal(read.statusCode, 401);
+      const refresh = await api.app.inject({
+        method: 'POST',
+        url: '/auth/access-token',
+        payload: { refreshToken: session.refreshToken },
+      });
+      assert.equal(refresh.statusCode, 401);
+    }
+    // What the other instances poll: the member-wide revocation row.
+    const [revocation] = await db.query<{ n: number }[]>(
+      'SELECT COUNT(*) AS n FROM member_revocation WHERE member_id = 3',
+    );
+    assert.equal(Number(revocation!.n), 1);
     const [row] = await db.query<{ password_hash: string }[]>('SELECT password_hash FROM member WHERE id = 3');
     assert.ok(!row!.password_hash.includes('a-brand-new-password'));
     const old = await api.app.inject({ method: 'POST', url: '/auth/sign-in', payload: seededMember(3) });
@@ -129,6 +145,14 @@ describe('DELETE /members/:id', () => {
       payload: { refreshToken: tokens.refreshToken },
     });
     assert.equal(refresh.statusCode, 401);
+    // Every access token of the member stops working at once, reads included.
+    const read = await api.app.inject({ method: 'GET', url: '/articles?limit=1', headers: bearer(tokens.accessToken) });
+    assert.equal(read.statusCode, 401);
+    const [revocation] = await db.query<{ n: number }[]>(
+      'SELECT COUNT(*) AS n FROM member_revocation WHERE member_id = ?',
+      [memberId],
+    );
+    assert.equal(Number(revocation!.n), 1);
   });
 });
 

@@ -13,6 +13,7 @@ import mysql from 'mysql2/promise';
 import { connectionOptions } from '@mokakbab/config';
 import { createTestDatabase, type TestDatabase } from '@mokakbab/db';
 import { FIRST_PAGE_CURSOR } from '../src/repositories/paging.js';
+import { windowRows } from '../src/repositories/viewer-paging.js';
 import { STATEMENTS, type StatementName } from '../src/repositories/statements.js';
 
 const MEMBERS = 100_000;
@@ -32,6 +33,19 @@ const RECENT_REVOCATIONS = 100;
 const MEMBER_ONE_TOKENS = 30;
 const SESSION_LIMIT = 10;
 const PURGE_BATCH = 1_000;
+/** A viewer's page reads its rows and up to HIDDEN_ROWS_PER_PAGE more (rows of blocked members). */
+const WINDOW_ROWS = windowRows(PAGE_ROWS - 1);
+/** Member 4 blocked the authors of the newest 10k articles and article 1's newest participants. */
+const BLOCKER = 4;
+const BLOCKED_AUTHORS_OF_NEWEST = 10_000;
+/** Member 1's likes and verification codes; member 3's participations (half ACTIVE). */
+const MEMBER_ONE_LIKES = 50;
+const MEMBER_ONE_CODES = 50;
+const MEMBER_THREE_PARTICIPATIONS = 2_000;
+/** The place of the article the edit statements change (foreign keys must hold). */
+let editedPlace = { category_id: 0, region_id: 0, district_id: 0 };
+/** A member without articles, with likes, participations and blocks, for DELETE FROM member. */
+let loneMemberId = 0;
 
 /**
  * - page: one table read as an index range (range/ref), every other by key (eq_ref/ref/const);
@@ -56,13 +70,18 @@ const MINUTE_MS = 60_000;
 // Budgets: per row returned, a page reads its row, four eq_ref joins and a short participant count.
 const CHECKS: Record<StatementName, PlanCheck> = {
   'articles.page': { shape: 'page', params: () => [FIRST_PAGE_CURSOR, PAGE_ROWS], maxRowsRead: 12 * PAGE_ROWS },
+  'articles.pageForViewer': {
+    shape: 'page',
+    params: () => [BLOCKER, FIRST_PAGE_CURSOR, WINDOW_ROWS],
+    maxRowsRead: 13 * WINDOW_ROWS,
+  },
   'articles.byId': { shape: 'lookup', params: () => [ARTICLES / 2], maxRowsRead: 20 },
   'articles.exists': { shape: 'lookup', params: () => [ARTICLES / 2], maxRowsRead: 5 },
   'articles.references': { shape: 'lookup', params: () => [1, 1, 1], maxRowsRead: 5 },
   'articles.insert': {
     shape: 'insert',
     write: true,
-    params: () => [1, 1, 1, 1, 'Plan test', 'Plan test', utc(MINUTE_MS), utc(2 * MINUTE_MS)],
+    params: () => [1, 1, 1, 1, 'Plan test', 'Plan test', utc(MINUTE_MS), utc(2 * MINUTE_MS), null],
     maxRowsRead: 10,
   },
   'members.insert': {
@@ -75,8 +94,8 @@ const CHECKS: Record<StatementName, PlanCheck> = {
   'members.profile': { shape: 'lookup', params: () => [MEMBERS / 2], maxRowsRead: 5 },
   'participations.participantsPage': {
     shape: 'page',
-    params: () => [1, FIRST_PAGE_CURSOR, PAGE_ROWS],
-    maxRowsRead: 4 * PAGE_ROWS,
+    params: () => [BLOCKER, 1, FIRST_PAGE_CURSOR, WINDOW_ROWS],
+    maxRowsRead: 5 * WINDOW_ROWS,
   },
   'participations.insert': { shape: 'insert', write: true, params: () => [2, MEMBERS], maxRowsRead: 10 },
   'participations.reactivate': {
@@ -150,6 +169,70 @@ const CHECKS: Record<StatementName, PlanCheck> = {
     params: () => [utc(-16 * MINUTE_MS), PURGE_BATCH],
     maxRowsRead: PURGE_BATCH + 10,
   },
+  'refreshTokens.deleteSession': { shape: 'lookup', write: true, params: () => [1, 1], maxRowsRead: 5 },
+  'likes.lockArticle': { shape: 'lookup', write: true, params: () => [ARTICLES / 2], maxRowsRead: 5 },
+  'likes.selectLike': { shape: 'lookup', params: () => [1, ARTICLES / 2], maxRowsRead: 5 },
+  'likes.insertLike': { shape: 'insert', write: true, params: () => [MEMBERS / 2, ARTICLES / 2], maxRowsRead: 10 },
+  'likes.deleteLike': { shape: 'lookup', write: true, params: () => [1, 1], maxRowsRead: 5 },
+  'likes.addToCount': { shape: 'lookup', write: true, params: () => [1, ARTICLES / 2], maxRowsRead: 5 },
+  'articleEdits.lock': { shape: 'lookup', write: true, params: () => [ARTICLES / 2], maxRowsRead: 5 },
+  'articleEdits.update': {
+    shape: 'lookup',
+    write: true,
+    params: () => [
+      'Plan test',
+      null,
+      editedPlace.category_id,
+      editedPlace.region_id,
+      editedPlace.district_id,
+      utc(MINUTE_MS),
+      utc(2 * MINUTE_MS),
+      false,
+      null,
+      ARTICLES / 2,
+    ],
+    maxRowsRead: 10,
+  },
+  // Cascades to the article's likes and participations.
+  'articleEdits.delete': { shape: 'lookup', write: true, params: () => [ARTICLES / 2], maxRowsRead: 60 },
+  'memberEdits.lockMember': { shape: 'lookup', write: true, params: () => [MEMBERS / 2], maxRowsRead: 5 },
+  'memberEdits.uncountLikes': {
+    shape: 'range',
+    write: true,
+    params: () => [1],
+    maxRowsRead: 5 * MEMBER_ONE_LIKES + 10,
+  },
+  'memberEdits.deleteArticles': { shape: 'range', write: true, params: () => [MEMBERS / 2], maxRowsRead: 60 },
+  // Cascades to the member's rows in every table, and the trigger's member_revocation row.
+  'memberEdits.deleteMember': { shape: 'lookup', write: true, params: () => [loneMemberId], maxRowsRead: 80 },
+  'memberEdits.update': {
+    shape: 'lookup',
+    write: true,
+    params: () => [null, 'plan', null, null, MEMBERS / 2],
+    maxRowsRead: 5,
+  },
+  'myParticipations.page': {
+    shape: 'page',
+    params: () => [3, FIRST_PAGE_CURSOR, PAGE_ROWS],
+    maxRowsRead: 4 * PAGE_ROWS,
+  },
+  'myParticipations.own': { shape: 'lookup', params: () => [PARTICIPATIONS / 2, 1], maxRowsRead: 5 },
+  'blocks.page': { shape: 'page', params: () => [BLOCKER, FIRST_PAGE_CURSOR, PAGE_ROWS], maxRowsRead: 3 * PAGE_ROWS },
+  'blocks.insert': { shape: 'insert', write: true, params: () => [loneMemberId, 7], maxRowsRead: 10 },
+  'blocks.byPair': { shape: 'lookup', params: () => [BLOCKER, 1_950], maxRowsRead: 5 },
+  'blocks.delete': { shape: 'lookup', write: true, params: () => [BLOCKER, 1_950], maxRowsRead: 5 },
+  'verification.insertCode': {
+    shape: 'insert',
+    write: true,
+    params: () => [1, '123456', utc(MINUTE_MS)],
+    maxRowsRead: 5,
+  },
+  'verification.lockMember': { shape: 'lookup', write: true, params: () => ['member1@example.com'], maxRowsRead: 5 },
+  // The member's newest code: a backward ref range stopped by LIMIT 1.
+  'verification.latestCode': { shape: 'page', params: () => [1], maxRowsRead: 5 },
+  'verification.countAttempt': { shape: 'lookup', write: true, params: () => [1], maxRowsRead: 5 },
+  'verification.useCode': { shape: 'lookup', write: true, params: () => [1], maxRowsRead: 5 },
+  'verification.verifyMember': { shape: 'lookup', write: true, params: () => [MEMBERS / 2], maxRowsRead: 5 },
 };
 
 interface ExplainRow {
@@ -263,6 +346,53 @@ async function seedTokenTables(): Promise<void> {
   );
 }
 
+/** Likes, blocks, verification codes and one member's many participations, as issue 9's routes leave them. */
+async function seedParityTables(): Promise<void> {
+  await conn.query('INSERT INTO article_like (member_id, article_id) SELECT 1, id FROM article WHERE id <= ?', [
+    MEMBER_ONE_LIKES,
+  ]);
+  await conn.query('UPDATE article SET like_count = like_count + 1 WHERE id <= ?', [MEMBER_ONE_LIKES]);
+  await conn.query(
+    `INSERT INTO verification_code (member_id, code, expires_at)
+     SELECT 1, LPAD(id, 6, '0'), UTC_TIMESTAMP(3) + INTERVAL 10 MINUTE FROM member WHERE id <= ?`,
+    [MEMBER_ONE_CODES],
+  );
+  await conn.query(
+    `INSERT IGNORE INTO black_list (blacker_id, blacked_id)
+     SELECT DISTINCT ?, member_id FROM article WHERE id > ? AND member_id <> ?`,
+    [BLOCKER, ARTICLES - BLOCKED_AUTHORS_OF_NEWEST, BLOCKER],
+  );
+  await conn.query(
+    `INSERT IGNORE INTO black_list (blacker_id, blacked_id)
+     SELECT ?, id FROM member WHERE id BETWEEN ? AND ? AND id <> ?`,
+    [BLOCKER, BUSY_ARTICLE_PARTICIPANTS - 100, BUSY_ARTICLE_PARTICIPANTS, BLOCKER],
+  );
+  await conn.query(
+    `INSERT IGNORE INTO participation (article_id, member_id, status)
+     SELECT id, 3, IF(MOD(id, 2) = 0, 'ACTIVE', 'CANCELLED') FROM article WHERE id <= ?`,
+    [MEMBER_THREE_PARTICIPATIONS],
+  );
+  const [lone] = await conn.query<mysql.ResultSetHeader>(
+    "INSERT INTO member (email, password_hash, name, nickname) VALUES ('lone@example.com', 'x', 'Lone', 'lone')",
+  );
+  loneMemberId = lone.insertId;
+  await conn.query('INSERT INTO article_like (member_id, article_id) SELECT ?, id FROM article WHERE id <= 5', [
+    loneMemberId,
+  ]);
+  await conn.query('UPDATE article SET like_count = like_count + 1 WHERE id <= 5');
+  await conn.query('INSERT INTO participation (article_id, member_id) SELECT id, ? FROM article WHERE id <= 5', [
+    loneMemberId,
+  ]);
+  await conn.query('INSERT INTO black_list (blacker_id, blacked_id) SELECT ?, id FROM member WHERE id <= 5', [
+    loneMemberId,
+  ]);
+  const [place] = await conn.query<mysql.RowDataPacket[]>(
+    'SELECT category_id, region_id, district_id FROM article WHERE id = ?',
+    [ARTICLES / 2],
+  );
+  editedPlace = place[0] as typeof editedPlace;
+}
+
 before(async () => {
   db = await createTestDatabase();
   const seeded = await db.seed({
@@ -274,9 +404,10 @@ before(async () => {
   conn = await mysql.createConnection(connectionOptions(db.url));
   await conn.query("SET time_zone = '+00:00'");
   await seedTokenTables();
+  await seedParityTables();
   // Statistics as a settled production database has them.
   await conn.query(
-    'ANALYZE TABLE member, article, participation, category, region, district, refresh_token, access_token_denylist, member_revocation',
+    'ANALYZE TABLE member, article, participation, category, region, district, refresh_token, access_token_denylist, member_revocation, article_like, black_list, verification_code',
   );
   const first = await handlerReads();
   showOverhead = (await handlerReads()) - first;

@@ -2,7 +2,7 @@
 // participations with it (ON DELETE CASCADE): a meetup that no longer exists has no participants.
 import type { DbPool, TxConnection } from '../db/index.js';
 import type { UpdateArticleInput } from '../schemas/article-edits.js';
-import { referenceProblem, type ReferenceProblem } from './article-references.js';
+import { referenceProblem, type ReferenceProblem } from './articles.js';
 
 const LOCK_ARTICLE = `
   SELECT member_id, category_id, region_id, district_id, start_time, end_time

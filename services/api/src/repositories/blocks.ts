@@ -1,7 +1,7 @@
 // The block list: (blacker_id, blacked_id) pairs under uq_black_list_pair, which is what the article
 // and participant pages probe (one eq_ref per row they read) to hide blocked members.
 import type { DbPool } from '../db/index.js';
-import { FIRST_PAGE_CURSOR } from './participations.js';
+import { FIRST_PAGE_CURSOR } from './paging.js';
 
 // Ordered by the blocked member's id: a backward range of uq_black_list_pair, no sort.
 const SELECT_PAGE = `

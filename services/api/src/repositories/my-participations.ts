@@ -1,7 +1,7 @@
 // The caller's own participations: the paged list of ACTIVE ones and one by id.
 import type { DbPool } from '../db/index.js';
 import type { MyParticipationView } from '../schemas/my-participations.js';
-import { FIRST_PAGE_CURSOR } from './participations.js';
+import { FIRST_PAGE_CURSOR } from './paging.js';
 
 const COLUMNS = `
   SELECT p.id, p.article_id, p.member_id, p.status, p.created_at, a.title, a.start_time, a.end_time

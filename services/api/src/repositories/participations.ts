@@ -3,19 +3,23 @@
 import type { DbPool } from '../db/index.js';
 import type { ParticipantView, ParticipationView } from '../schemas/participations.js';
 import { FIRST_PAGE_CURSOR } from './paging.js';
+import { blockedFlag, visiblePage, windowRows, type FlaggedRow } from './viewer-paging.js';
+
+const PARTICIPANT_SELECT = `
+  SELECT p.id, p.status, p.created_at, m.id AS member_id, m.nickname, m.profile_image`;
+const PARTICIPANT_FROM = `
+  FROM participation p FORCE INDEX (ix_participation_status_article)
+    JOIN member m ON m.id = p.member_id
+  WHERE p.status = 'ACTIVE' AND p.article_id = ? AND p.id < ?
+  ORDER BY p.id DESC
+  LIMIT ?`;
 
 /** Every statement of this repository, run as they are by the routes and by test/plans.test.ts. */
 export const PARTICIPATIONS_SQL = {
   // WHERE status = 'ACTIVE' AND article_id = ? AND id < ? ORDER BY id DESC is one backward range scan of
   // ix_participation_status_article (InnoDB appends the primary key to every secondary index).
-  /** Params: article id, cursor (ids below it), limit + 1. */
-  participantsPage: `
-  SELECT p.id, p.status, p.created_at, m.id AS member_id, m.nickname, m.profile_image
-  FROM participation p FORCE INDEX (ix_participation_status_article)
-    JOIN member m ON m.id = p.member_id
-  WHERE p.status = 'ACTIVE' AND p.article_id = ? AND p.id < ?
-  ORDER BY p.id DESC
-  LIMIT ?`,
+  /** Members the viewer blocked are flagged. Params: viewer id, article id, cursor, window rows. */
+  participantsPage: `${PARTICIPANT_SELECT}, ${blockedFlag('p.member_id')}${PARTICIPANT_FROM}`,
   insert: 'INSERT INTO participation (article_id, member_id) VALUES (?, ?)',
   // A member who cancelled may join again: the unique (article_id, member_id) row comes back to life.
   // Forced: MariaDB may otherwise take the (status, article_id) range, every cancellation of the article.
@@ -50,29 +54,27 @@ export type JoinResult = ParticipationView | 'ALREADY_JOINED';
 
 export function createParticipationsRepository(db: DbPool) {
   return {
+    /** ACTIVE participants newest first, without the members `viewerId` blocked (see viewer-paging.ts). */
     async page(
       articleId: number,
+      viewerId: number,
       cursor: number | undefined,
       limit: number,
     ): Promise<{ items: ParticipantView[]; nextCursor: number | null }> {
-      const rows = await db.read<ParticipantRow[]>(PARTICIPATIONS_SQL.participantsPage, [
+      const rows = await db.read<(ParticipantRow & FlaggedRow)[]>(PARTICIPATIONS_SQL.participantsPage, [
+        viewerId,
         articleId,
         cursor ?? FIRST_PAGE_CURSOR,
-        limit + 1,
+        windowRows(limit),
       ]);
-      const more = rows.length > limit;
-      const count = more ? limit : rows.length;
-      const items = new Array<ParticipantView>(count);
-      for (let i = 0; i < count; i++) {
-        const row = rows[i]!;
-        items[i] = {
-          id: row.id,
-          status: row.status,
-          createdAt: row.created_at.toISOString(),
-          member: { id: row.member_id, nickname: row.nickname, profileImage: row.profile_image },
-        };
-      }
-      return { items, nextCursor: more ? items[count - 1]!.id : null };
+      const page = visiblePage(rows, limit);
+      const items = page.rows.map((row) => ({
+        id: row.id,
+        status: row.status,
+        createdAt: row.created_at.toISOString(),
+        member: { id: row.member_id, nickname: row.nickname, profileImage: row.profile_image },
+      }));
+      return { items, nextCursor: page.nextCursor };
     },
 
     /** Throws the driver's ER_NO_REFERENCED_ROW_2 when the article does not exist. */

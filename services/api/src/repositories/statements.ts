@@ -2,10 +2,16 @@
 // that maps their rows (readable in place); this one registry lets test/plans.test.ts prove that
 // every statement has a plan check, so a statement added without one fails the test.
 import { DENYLIST_SQL } from '../auth/denylist.js';
+import { ARTICLE_EDITS_SQL } from './article-edits.js';
 import { ARTICLES_SQL } from './articles.js';
+import { BLOCKS_SQL } from './blocks.js';
+import { LIKES_SQL } from './likes.js';
+import { MEMBER_EDITS_SQL } from './member-edits.js';
 import { MEMBERS_SQL } from './members.js';
+import { MY_PARTICIPATIONS_SQL } from './my-participations.js';
 import { PARTICIPATIONS_SQL } from './participations.js';
 import { REFRESH_TOKENS_SQL } from './refresh-tokens.js';
+import { VERIFICATION_SQL } from './verification.js';
 
 const groups = {
   articles: ARTICLES_SQL,
@@ -13,6 +19,12 @@ const groups = {
   participations: PARTICIPATIONS_SQL,
   refreshTokens: REFRESH_TOKENS_SQL,
   denylist: DENYLIST_SQL,
+  likes: LIKES_SQL,
+  articleEdits: ARTICLE_EDITS_SQL,
+  memberEdits: MEMBER_EDITS_SQL,
+  myParticipations: MY_PARTICIPATIONS_SQL,
+  blocks: BLOCKS_SQL,
+  verification: VERIFICATION_SQL,
 } as const;
 
 type Groups = typeof groups;

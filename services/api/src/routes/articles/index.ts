@@ -10,8 +10,20 @@ const plugin: FastifyPluginAsyncTypebox = async (fastify) => {
 
   fastify.get(
     '/',
-    { schema: { tags, querystring: PageQuery, response: { 200: ArticlePage, ...errors(400, 503) } } },
-    async (request) => articles.page(request.query.cursor, request.query.limit ?? DEFAULT_PAGE_LIMIT),
+    {
+      schema: { tags, querystring: PageQuery, response: { 200: ArticlePage, ...errors(400, 401, 503) } },
+      // Anyone may list; a signed-in viewer's list leaves out the members they blocked.
+      onRequest: (request, reply, done) => {
+        if (request.headers.authorization === undefined) return done();
+        fastify.authenticate.call(fastify, request, reply, done);
+      },
+    },
+    async (request) => {
+      const { cursor, limit = DEFAULT_PAGE_LIMIT } = request.query;
+      return request.headers.authorization === undefined
+        ? articles.page(cursor, limit)
+        : articles.pageForViewer(request.user.id, cursor, limit);
+    },
   );
 
   fastify.get(

@@ -1,6 +1,6 @@
 // Checks of article input that the schema cannot express, shared by creating and editing.
 import { badRequest } from '../../errors.js';
-import type { ReferenceProblem } from '../../repositories/article-references.js';
+import type { ReferenceProblem } from '../../repositories/articles.js';
 
 export const REFERENCE_MESSAGES: Readonly<Record<ReferenceProblem, string>> = {
   CATEGORY_NOT_FOUND: 'body/categoryId does not name an existing category',

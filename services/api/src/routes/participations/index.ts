@@ -24,13 +24,11 @@ const plugin: FastifyPluginAsyncTypebox = async (fastify) => {
     },
     async (request) => {
       const { articleId } = request.params;
-      const page = await participations.page(
-        articleId,
-        request.query.cursor,
-        request.query.limit ?? DEFAULT_PAGE_LIMIT,
-      );
+      const { cursor, limit = DEFAULT_PAGE_LIMIT } = request.query;
+      const page = await participations.page(articleId, request.user.id, cursor, limit);
       // Only an empty page can mean "no such article": the common case costs one query.
-      if (page.items.length === 0 && !(await articles.exists(articleId))) throw articleNotFound(articleId);
+      if (page.items.length === 0 && page.nextCursor === null && !(await articles.exists(articleId)))
+        throw articleNotFound(articleId);
       return page;
     },
   );
