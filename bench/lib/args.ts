@@ -36,7 +36,7 @@ export const PROFILES: Record<Profile['name'], Profile> = {
     roundS: 1,
     fixedRateS: 1,
     burstConnections: 600,
-    burstS: 2,
+    burstS: 4,
     mixedRatePerS: 200,
   },
 };

@@ -89,7 +89,7 @@ export const poolVars = {
     default: true,
   }),
   warmRequests: int('WARM_REQUESTS', {
-    doc: 'After the pool is warm and before ready, the hot read routes are run this many times each in-process (`inject`), so the first burst finds them compiled; 0 skips it.',
+    doc: 'After the pool is warm and before ready, the hot read routes are run this many times each in-process (`inject`), so the first burst finds them compiled; 0 skips it. Stops after 5 s whatever is left.',
     default: 300,
     min: 0,
   }),

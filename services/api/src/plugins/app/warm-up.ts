@@ -15,6 +15,8 @@ declare module 'fastify' {
 
 /** In-flight injected requests during the self-warm: enough to exercise the pool's hand-off, not to queue. */
 const SELF_WARM_CONCURRENCY = 8;
+/** The self-warm stops after this long whatever is left: slow statements must not hold readiness back. */
+export const SELF_WARM_BUDGET_MS = 5_000;
 
 /**
  * A full pool is not yet "ready for the burst": the first thousands of requests of a fresh process
@@ -22,9 +24,12 @@ const SELF_WARM_CONCURRENCY = 8;
  * and first-use allocations, which showed as a first-seconds p99 several times the steady one. Run
  * the hot routes `perRoute` times each through the whole stack (hooks, auth, validation, handler,
  * pool, serialisation) first. Statuses do not matter (an empty database answers 404), only the code
- * that ran.
+ * that ran. Bounded by SELF_WARM_BUDGET_MS.
  */
-async function selfWarm(fastify: FastifyInstance, perRoute: number): Promise<Record<string, number>> {
+async function selfWarm(
+  fastify: FastifyInstance,
+  perRoute: number,
+): Promise<{ statuses: Record<string, number>; sent: number; planned: number }> {
   const statuses: Record<string, number> = {};
   const first = await fastify.inject({ method: 'GET', url: '/articles?limit=1' });
   const top = (first.json() as { items?: { id: number; author: { id: number } }[] }).items?.[0];
@@ -42,14 +47,15 @@ async function selfWarm(fastify: FastifyInstance, perRoute: number): Promise<Rec
   ];
   let next = 0;
   const total = perRoute * requests.length;
+  const deadline = performance.now() + SELF_WARM_BUDGET_MS;
   async function worker(): Promise<void> {
-    while (next < total) {
+    while (next < total && performance.now() < deadline) {
       const res = await fastify.inject(requests[next++ % requests.length]!);
       statuses[res.statusCode] = (statuses[res.statusCode] ?? 0) + 1;
     }
   }
   await Promise.all(Array.from({ length: SELF_WARM_CONCURRENCY }, worker));
-  return statuses;
+  return { statuses, sent: next, planned: total };
 }
 
 export default fp(
@@ -80,9 +86,12 @@ export default fp(
       // Once per process: compiled code stays compiled when the pool is warmed again.
       if (!selfWarmed && config.warmRequests > 0) {
         const selfWarmStartedAt = performance.now();
-        const statuses = await selfWarm(fastify, config.warmRequests);
+        const { statuses, sent, planned } = await selfWarm(fastify, config.warmRequests);
         selfWarmed = true;
-        log.info({ statuses, ms: Math.round(performance.now() - selfWarmStartedAt) }, 'hot routes warmed');
+        const ms = Math.round(performance.now() - selfWarmStartedAt);
+        if (sent < planned)
+          log.warn({ sent, planned, ms }, 'self-warm stopped at its time budget: the hot routes are slow');
+        log.info({ statuses, ms }, 'hot routes warmed');
       }
       readiness.markWarm();
       metrics.warmDuration.observe((performance.now() - startedAt) / 1000);
