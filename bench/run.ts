@@ -2,6 +2,7 @@
 // deployment's data size (`--quick`: less data, shorter rounds) over verified TLS. Scenarios:
 // ceiling, auth, cold, ready, mixed, overload (bench/scenarios/*). Writes bench/results/<scenario>.json,
 // report.md and the cold-start chart. Everything it starts is stopped in `finally`.
+import { execFileSync } from 'node:child_process';
 import { cpus } from 'node:os';
 import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
@@ -57,6 +58,7 @@ function writeReport(info: RunInfo): void {
 async function main(): Promise<void> {
   const argv = process.argv.slice(2);
   const args = parseBenchArgs(argv);
+  const command = ['pnpm bench', ...argv].join(' ');
   mkdirSync(RESULTS_DIR, { recursive: true });
   if (args.reportOnly) {
     writeReport(JSON.parse(readFileSync(`${RESULTS_DIR}${RUN_FILE}`, 'utf8')) as RunInfo);
@@ -64,12 +66,14 @@ async function main(): Promise<void> {
   }
   const started = performance.now();
   const startedAt = new Date().toISOString();
+  log('building the API (the bench runs dist, as production does) ...');
+  execFileSync('pnpm', ['--filter', '@mokakbab/api...', 'run', 'build'], { stdio: ['ignore', 'ignore', 'inherit'] });
   const db = await openBenchDatabase(args.profile, log);
   try {
     const ctx = createContext(args, db, await busiestArticle(db), log);
     for (const scenario of args.only ? [args.only] : SCENARIOS) {
       log(`${scenario} ...`);
-      const result = await RUNNERS[scenario](ctx);
+      const result = { ...(await RUNNERS[scenario](ctx)), ranWith: { command, at: new Date().toISOString() } };
       writeFileSync(`${RESULTS_DIR}${scenario}.json`, `${JSON.stringify(result, null, 1)}\n`);
       for (const g of result.goals)
         log(`  ${g.met === false ? 'MISSED' : g.met ? 'met' : 'n/a'}: ${g.name} ${g.value} (goal ${g.target})`);
@@ -78,7 +82,7 @@ async function main(): Promise<void> {
     await db.close();
   }
   const info: RunInfo = {
-    command: ['pnpm bench', ...argv].join(' '),
+    command,
     startedAt,
     durationS: (performance.now() - started) / 1000,
     machine: `${cpus().length} x ${cpus()[0]?.model.trim() ?? 'CPU'}, Node ${process.version}, shared with other work`,

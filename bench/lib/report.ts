@@ -1,6 +1,6 @@
 // bench/results/report.md and the cold-start chart (SVG, drawn here without a browser), both made
 // from the scenario results alone, so they can be rebuilt from the committed JSON.
-import type { ScenarioResult, Table, Timeline } from './scenario.js';
+import type { ScenarioResult, Timeline } from './scenario.js';
 
 export interface RunInfo {
   readonly command: string;
@@ -38,14 +38,11 @@ export function renderReport(info: RunInfo, results: readonly ScenarioResult[], 
   if (goals.length > 0) out.push('## Goals', '', markdownTable(['scenario', 'goal', 'target', 'value', ''], goals), '');
   for (const r of results) {
     out.push(`## ${r.title} (\`${r.scenario}\`)`, '', r.setup, '');
+    if (r.ranWith) out.push(`Measured by \`${r.ranWith.command}\` at ${r.ranWith.at}.`, '');
     if (r.timeline && chartFile) out.push(`![p99 and failed requests per ${r.timeline.bucketMs} ms](${chartFile})`, '');
     for (const t of r.tables) out.push(`**${t.caption}**`, '', markdownTable(t.header, t.rows), '');
   }
   return out.join('\n');
-}
-
-export function renderTable(t: Table): string {
-  return markdownTable(t.header, t.rows);
 }
 
 const COLORS = ['#d62728', '#1f77b4', '#2ca02c', '#9467bd', '#ff7f0e'];

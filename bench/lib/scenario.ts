@@ -38,6 +38,8 @@ export interface ScenarioResult {
   /** Raw per-round figures. */
   readonly rounds: unknown;
   readonly timeline?: Timeline;
+  /** Set by run.ts: the command and time of the run that measured this. */
+  readonly ranWith?: { readonly command: string; readonly at: string };
 }
 
 export type JwtAlgorithm = 'HS256' | 'ES256';

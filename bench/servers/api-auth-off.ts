@@ -1,12 +1,9 @@
-// The API exactly as services/api/src/server.ts builds it, except that the participants page runs
+// The built API (@mokakbab/api resolves to dist here) exactly as its server.ts builds it, except that the participants page runs
 // without its authenticate hook: the auth scenario's "auth off" arm, to price what auth costs.
 import Fastify from 'fastify';
 import fp from 'fastify-plugin';
 import { loadApiConfig } from '@mokakbab/config';
-import { buildAdmin } from '../../services/api/src/admin.js';
-import serviceApp from '../../services/api/src/app.js';
-import { createLogger, serverOptions } from '../../services/api/src/server-options.js';
-import { listen, warmInBackground } from '../../services/api/src/start.js';
+import { buildAdmin, createLogger, listen, serverOptions, serviceApp, warmInBackground } from '@mokakbab/api';
 import { PARTICIPANTS_ROUTE } from '../lib/read-routes.js';
 
 const config = loadApiConfig(process.env);
