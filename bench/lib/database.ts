@@ -13,6 +13,7 @@ import type { Profile } from './args.js';
 
 export const BENCH_DIR = fileURLToPath(new URL('../../.bench/', import.meta.url));
 const DATABASE = 'bench';
+const SETTLE_TIMEOUT_MS = 30_000;
 export const SERVER_OPTIONS = {
   max_connections: 500,
   thread_cache_size: 8,
@@ -27,6 +28,11 @@ export interface BenchDatabase {
   /** The CA certificate (PEM): DATABASE_CA of every client. */
   readonly ca: string;
   query<T = mysql.RowDataPacket[]>(sql: string, params?: unknown[]): Promise<T>;
+  /**
+   * Waits (bounded) until no statement of a previous arm is still running on the server, so slow
+   * leftovers of one arm do not load the next.
+   */
+  settle(): Promise<void>;
   /** Aborted_connects and Connection_errors_% (the server's connect failures) right now. */
   connectErrors(): Promise<Record<string, number>>;
   close(): Promise<void>;
@@ -86,6 +92,16 @@ export async function openBenchDatabase(profile: Profile, log: (line: string) =>
     url,
     ca,
     query,
+    async settle() {
+      const deadline = Date.now() + SETTLE_TIMEOUT_MS;
+      while (Date.now() < deadline) {
+        const [row] = await query<{ running: number }[]>(
+          "SELECT COUNT(*) AS running FROM information_schema.PROCESSLIST WHERE COMMAND = 'Query' AND ID <> CONNECTION_ID()",
+        );
+        if (Number(row!.running) === 0) return;
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+    },
     async connectErrors() {
       const rows = await query<{ Variable_name: string; Value: string }[]>(
         "SHOW GLOBAL STATUS WHERE Variable_name = 'Aborted_connects' OR Variable_name LIKE 'Connection\\_errors\\_%'",

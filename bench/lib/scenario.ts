@@ -54,6 +54,11 @@ export interface Context {
   apiEnv(extra?: Record<string, string>, algorithm?: JwtAlgorithm): Record<string, string>;
   /** Access tokens of seeded members, valid on every API process of that algorithm. */
   tokens(algorithm?: JwtAlgorithm): Promise<string[]>;
+  /** `alternate` over the run's rounds, waiting before each measurement until the database is idle. */
+  alternate<A extends string, R>(
+    arms: readonly A[],
+    measure: (arm: A, round: number) => Promise<R>,
+  ): Promise<Record<A, R[]>>;
   /** Starts an API with apiEnv(extra) (or another entry) and waits for /health/ready. */
   startReady(extra?: Record<string, string>, algorithm?: JwtAlgorithm, entry?: string): Promise<ApiProcess>;
 }
@@ -105,6 +110,7 @@ export function createContext(
       }
       return set;
     },
+    alternate: (arms, measure) => alternate(args.rounds, arms, measure, () => db.settle()),
     async startReady(extra = {}, algorithm = 'HS256', entry?: string) {
       const api = await startApi(ctx.apiEnv(extra, algorithm), entry);
       try {
@@ -127,11 +133,14 @@ export async function alternate<A extends string, R>(
   rounds: number,
   arms: readonly A[],
   measure: (arm: A, round: number) => Promise<R>,
+  /** Runs before each measurement (e.g. waiting for the database to be idle). */
+  settle: () => Promise<void> = async () => undefined,
 ): Promise<Record<A, R[]>> {
   const out = Object.fromEntries(arms.map((arm) => [arm, [] as R[]])) as Record<A, R[]>;
   for (let round = 0; round < rounds; round++) {
     for (let i = 0; i < arms.length; i++) {
       const arm = arms[(i + round) % arms.length]!;
+      await settle();
       out[arm].push(await measure(arm, round));
     }
   }

@@ -25,13 +25,16 @@ export interface Spread {
   readonly max: number;
 }
 
-/** Median and range of one figure over the rounds. */
+/** Median and range of one figure over the rounds that have it (a round with no sample gives NaN). */
 export function spread(values: readonly number[]): Spread {
-  return { median: median(values), min: Math.min(...values), max: Math.max(...values) };
+  const finite = values.filter(Number.isFinite);
+  if (finite.length === 0) return { median: Number.NaN, min: Number.NaN, max: Number.NaN };
+  return { median: median(finite), min: Math.min(...finite), max: Math.max(...finite) };
 }
 
 /** "12.3 (11.9-13.0)": a median with its range, rounded to `digits`. */
 export function formatSpread(s: Spread, digits = 0): string {
-  const f = (v: number) => (Number.isFinite(v) ? v.toFixed(digits) : 'n/a');
+  const f = (v: number) => v.toFixed(digits);
+  if (!Number.isFinite(s.median)) return 'n/a';
   return s.min === s.max ? f(s.median) : `${f(s.median)} (${f(s.min)}-${f(s.max)})`;
 }

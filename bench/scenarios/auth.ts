@@ -4,7 +4,6 @@
 import type { ApiProcess } from '../lib/api-process.js';
 import { READ_ROUTES } from '../lib/read-routes.js';
 import {
-  alternate,
   goal,
   measureClosed,
   type Context,
@@ -43,7 +42,7 @@ export async function auth(ctx: Context): Promise<ScenarioResult> {
       bearerTokens: tokens[ARM_SETUP[arm].algorithm],
     });
     for (const arm of ARMS) await measureClosed(opts(arm, WARMUP_S), {});
-    const runs = await alternate(rounds, ARMS, (arm) =>
+    const runs = await ctx.alternate(ARMS, (arm) =>
       measureClosed(opts(arm, profile.roundS), { api: apis.get(arm)!.pid }),
     );
     const rps = (arm: Arm) => spread(runs[arm].map((r) => r.rps));

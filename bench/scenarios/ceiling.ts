@@ -5,7 +5,7 @@ import { startApi, type ApiProcess } from '../lib/api-process.js';
 import { cpuMeter } from '../lib/cpu.js';
 import { openLoop } from '../lib/load.js';
 import { READ_ROUTES, type ReadRoute } from '../lib/read-routes.js';
-import { alternate, goal, measureClosed, type Context, type Goal, type ScenarioResult } from '../lib/scenario.js';
+import { goal, measureClosed, type Context, type Goal, type ScenarioResult } from '../lib/scenario.js';
 import { formatSpread, percentile, ratio, spread } from '../lib/stats.js';
 
 const POOL_SIZE = 50;
@@ -30,7 +30,7 @@ export async function ceiling(ctx: Context): Promise<ScenarioResult> {
       const bearerTokens = route.auth ? tokens : undefined;
       for (const arm of ARMS)
         await measureClosed({ url: url(arm), connections: CONNECTIONS, durationS: WARMUP_S, bearerTokens }, {});
-      const closed = await alternate(rounds, ARMS, (arm) =>
+      const closed = await ctx.alternate(ARMS, (arm) =>
         measureClosed(
           { url: url(arm), connections: CONNECTIONS, durationS: profile.roundS, bearerTokens },
           { server: servers[arm].pid },
@@ -38,7 +38,7 @@ export async function ceiling(ctx: Context): Promise<ScenarioResult> {
       );
       const rps = (arm: (typeof ARMS)[number]) => spread(closed[arm].map((r) => r.rps));
       const rateRps = Math.max(50, Math.floor((Math.min(rps('api').median, rps('bare').median) * 0.5) / 50) * 50);
-      const fixed = await alternate(rounds, ARMS, (arm) =>
+      const fixed = await ctx.alternate(ARMS, (arm) =>
         fixedRate(servers[arm], ctx.db.server.pid, route, ctx.articleId, rateRps, profile.fixedRateS, tokens),
       );
       const cpu = (arm: (typeof ARMS)[number]) => spread(fixed[arm].map((r) => r.serverUsPerRequest));

@@ -10,7 +10,7 @@ import { startApi } from '../lib/api-process.js';
 import { counterDeltas } from '../lib/database.js';
 import { closedLoop, summarize, type Sample, type Summary } from '../lib/load.js';
 import { READ_ROUTES } from '../lib/read-routes.js';
-import { alternate, goal, type Context, type Goal, type ScenarioResult, type Timeline } from '../lib/scenario.js';
+import { goal, type Context, type Goal, type ScenarioResult, type Timeline } from '../lib/scenario.js';
 import { formatSpread, percentile, ratio, spread } from '../lib/stats.js';
 
 const POOL_SIZE = '300';
@@ -52,7 +52,7 @@ export async function cold(ctx: Context): Promise<ScenarioResult> {
   const route = READ_ROUTES.find((r) => r.name === 'participants page')!;
   const tokens = await ctx.tokens();
   const replay = deployedReplay();
-  const runs = await alternate(rounds, COLD_ARMS, async (arm): Promise<ColdRound> => {
+  const runs = await ctx.alternate(COLD_ARMS, async (arm): Promise<ColdRound> => {
     const before = await ctx.db.connectErrors();
     const env = { DB_POOL_SIZE: POOL_SIZE, ...ARM_ENV[arm] };
     // Lazy: the load starts the moment /health/live answers, i.e. the port is open.

@@ -4,7 +4,7 @@
 // may wait for a connection).
 import { poolVars } from '@mokakbab/config';
 import { READ_ROUTES } from '../lib/read-routes.js';
-import { alternate, goal, measureClosed, type Context, type ScenarioResult } from '../lib/scenario.js';
+import { goal, measureClosed, type Context, type ScenarioResult } from '../lib/scenario.js';
 import { formatSpread, percentile, ratio, spread } from '../lib/stats.js';
 
 const POOL_SIZE = '10';
@@ -21,7 +21,7 @@ export async function overload(ctx: Context): Promise<ScenarioResult> {
   try {
     const url = `${api.url}${route.path(ctx.articleId)}`;
     await measureClosed({ url, connections: KNEE_CONNECTIONS, durationS: 1, bearerTokens: tokens }, {});
-    const runs = await alternate(rounds, ARMS, async (arm) => {
+    const runs = await ctx.alternate(ARMS, async (arm) => {
       const m = await measureClosed(
         { url, connections: CONNECTIONS[arm], durationS: profile.roundS, bearerTokens: tokens },
         { api: api.pid },

@@ -2,7 +2,7 @@
 // warm-up: pool, denylist, self-warm), and the server's Aborted_connects while it happens.
 import { startApi, waitFor200 } from '../lib/api-process.js';
 import { counterDeltas } from '../lib/database.js';
-import { alternate, goal, type Context, type Goal, type ScenarioResult } from '../lib/scenario.js';
+import { goal, type Context, type Goal, type ScenarioResult } from '../lib/scenario.js';
 import { formatSpread, spread } from '../lib/stats.js';
 
 const ARMS = ['50', '300'] as const;
@@ -16,7 +16,7 @@ interface ReadyRound {
 
 export async function ready(ctx: Context): Promise<ScenarioResult> {
   const { rounds } = ctx.args;
-  const runs = await alternate(rounds, ARMS, async (poolSize): Promise<ReadyRound> => {
+  const runs = await ctx.alternate(ARMS, async (poolSize): Promise<ReadyRound> => {
     const before = await ctx.db.connectErrors();
     const started = performance.now();
     const api = await startApi(ctx.apiEnv({ DB_POOL_SIZE: poolSize }));
