@@ -4,7 +4,8 @@
 // report.md and the cold-start chart. Everything it starts is stopped in `finally`.
 import { execFileSync } from 'node:child_process';
 import { cpus } from 'node:os';
-import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseBenchArgs, SCENARIOS, type Scenario } from './lib/args.js';
 import { openBenchDatabase, type BenchDatabase } from './lib/database.js';
@@ -40,6 +41,25 @@ async function busiestArticle(db: BenchDatabase): Promise<number> {
   return rows[0]?.id ?? 1;
 }
 
+const BUILT_PACKAGES = ['services/api', 'packages/config', 'packages/db'].map((dir) =>
+  fileURLToPath(new URL(`../${dir}/`, import.meta.url)),
+);
+
+function fileMtimesMs(dir: string): number[] {
+  return readdirSync(dir, { recursive: true, withFileTypes: true })
+    .filter((e) => e.isFile())
+    .map((e) => statSync(join(e.parentPath, e.name)).mtimeMs);
+}
+
+/** A package whose src changed after its dist was written (or without dist) needs a build. */
+function distIsStale(): boolean {
+  return BUILT_PACKAGES.some(
+    (dir) =>
+      !existsSync(join(dir, 'dist')) ||
+      Math.max(...fileMtimesMs(join(dir, 'src'))) > Math.min(...fileMtimesMs(join(dir, 'dist'))),
+  );
+}
+
 /** Rewrites report.md and the chart from every <scenario>.json in the results dir. */
 function writeReport(info: RunInfo): void {
   const results = SCENARIOS.filter((s) => readdirSync(RESULTS_DIR).includes(`${s}.json`)).map(
@@ -66,8 +86,10 @@ async function main(): Promise<void> {
   }
   const started = performance.now();
   const startedAt = new Date().toISOString();
-  log('building the API (the bench runs dist, as production does) ...');
-  execFileSync('pnpm', ['--filter', '@mokakbab/api...', 'run', 'build'], { stdio: ['ignore', 'ignore', 'inherit'] });
+  if (distIsStale()) {
+    log('building the API (the bench runs dist, as production does) ...');
+    execFileSync('pnpm', ['--filter', '@mokakbab/api...', 'run', 'build'], { stdio: ['ignore', 'ignore', 'inherit'] });
+  }
   const db = await openBenchDatabase(args.profile, log);
   try {
     const ctx = createContext(args, db, await busiestArticle(db), log);

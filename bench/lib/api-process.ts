@@ -4,7 +4,8 @@ import { fileURLToPath } from 'node:url';
 import { freePort } from '@mokakbab/db';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
-const START_TIMEOUT_MS = 30_000;
+// Generous: a pool of 300 over TLS plus the self-warm on a machine shared with other work.
+const START_TIMEOUT_MS = 120_000;
 const STOP_TIMEOUT_MS = 5_000;
 
 // The built API, as production runs it: from source through tsx, start-up, memory and the first

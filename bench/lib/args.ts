@@ -24,8 +24,8 @@ export const PROFILES: Record<Profile['name'], Profile> = {
   full: {
     name: 'full',
     seed: { members: 100_000, articles: 100_000, participations: 200_000 },
-    roundS: 4,
-    fixedRateS: 4,
+    roundS: 3,
+    fixedRateS: 3,
     burstConnections: 600,
     burstS: 10,
     mixedRatePerS: 400,

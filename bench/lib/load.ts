@@ -101,6 +101,18 @@ export function summarize(samples: readonly Sample[], keep: (s: Sample) => boole
   };
 }
 
+/** "503: 12, 0: 3": the answers other than 2xx by status (0: transport error or timeout), most first. */
+export function failedStatuses(samples: readonly Sample[]): string {
+  const counts = new Map<number, number>();
+  for (const s of samples) if (s.status < 200 || s.status >= 300) counts.set(s.status, (counts.get(s.status) ?? 0) + 1);
+  return (
+    [...counts]
+      .sort((a, b) => b[1] - a[1])
+      .map(([status, n]) => `${status}: ${n}`)
+      .join(', ') || 'none'
+  );
+}
+
 export interface OpenRequest {
   /** Route name the result is reported under. */
   readonly route: string;

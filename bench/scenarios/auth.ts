@@ -3,13 +3,7 @@
 // vs off for HS256 and ES256. Closed loop; req/s and API CPU µs per request.
 import type { ApiProcess } from '../lib/api-process.js';
 import { READ_ROUTES } from '../lib/read-routes.js';
-import {
-  goal,
-  measureClosed,
-  type Context,
-  type JwtAlgorithm,
-  type ScenarioResult,
-} from '../lib/scenario.js';
+import { goal, measureClosed, type Context, type JwtAlgorithm, type ScenarioResult } from '../lib/scenario.js';
 import { formatSpread, ratio, spread } from '../lib/stats.js';
 
 const CONNECTIONS = 50;

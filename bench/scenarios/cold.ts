@@ -8,7 +8,7 @@ import { warmerVars } from '@mokakbab/config';
 import { parseReplay, runReplay, type ReplaySpec } from '../../services/warmer/src/index.js';
 import { startApi } from '../lib/api-process.js';
 import { counterDeltas } from '../lib/database.js';
-import { closedLoop, summarize, type Sample, type Summary } from '../lib/load.js';
+import { closedLoop, failedStatuses, summarize, type Sample, type Summary } from '../lib/load.js';
 import { READ_ROUTES } from '../lib/read-routes.js';
 import { goal, type Context, type Goal, type ScenarioResult, type Timeline } from '../lib/scenario.js';
 import { formatSpread, percentile, ratio, spread } from '../lib/stats.js';
@@ -44,6 +44,7 @@ interface ColdRound {
   readonly all: Summary;
   readonly rps: number;
   readonly serverCounters: Record<string, number>;
+  readonly failedStatuses: string;
   readonly samples: readonly Sample[];
 }
 
@@ -79,11 +80,12 @@ export async function cold(ctx: Context): Promise<ScenarioResult> {
         all,
         rps: all.count / run.durationS,
         serverCounters: counterDeltas(before, await ctx.db.connectErrors()),
+        failedStatuses: failedStatuses(run.samples),
         samples: run.samples,
       };
       ctx.log(
-        `cold ${arm}: first 2 s p99 ${round.first.p99Ms} ms, after ${round.after.p99Ms} ms,` +
-          ` errors ${all.errors + all.count - all.ok}, aborted ${round.serverCounters.Aborted_connects}`,
+        `cold ${arm}: first 2 s p99 ${Math.round(round.first.p99Ms)} ms, after ${Math.round(round.after.p99Ms)} ms,` +
+          ` failed ${round.failedStatuses}, aborted ${round.serverCounters.Aborted_connects}`,
       );
       return round;
     } finally {
@@ -105,7 +107,7 @@ export async function cold(ctx: Context): Promise<ScenarioResult> {
     );
     return [
       arm,
-      r.reduce((n, x) => n + failed(x.all), 0),
+      `${r.reduce((n, x) => n + failed(x.all), 0)} (${failedStatuses(r.flatMap((x) => x.samples))})`,
       f((x) => x.first.p50Ms, 1),
       f((x) => x.first.p99Ms, 1),
       f((x) => x.first.maxMs),
