@@ -37,7 +37,7 @@ export async function ceiling(ctx: Context): Promise<ScenarioResult> {
         ),
       );
       const rps = (arm: (typeof ARMS)[number]) => spread(closed[arm].map((r) => r.rps));
-      const rateRps = Math.max(50, Math.floor((Math.min(rps('api').median, rps('bare').median) * 0.5) / 50) * 50);
+      const rateRps = fixedRateFor(Math.min(rps('api').median, rps('bare').median));
       const fixed = await ctx.alternate(ARMS, (arm) =>
         fixedRate(servers[arm], ctx.db.server.pid, route, ctx.articleId, rateRps, profile.fixedRateS, tokens),
       );
@@ -108,6 +108,13 @@ export async function ceiling(ctx: Context): Promise<ScenarioResult> {
   } finally {
     await Promise.all([api.stop(), bare?.stop()]);
   }
+}
+
+/** Half the slower arm's throughput, rounded down to a round number, at least 5 req/s. */
+export function fixedRateFor(slowerRps: number): number {
+  const half = slowerRps / 2;
+  const step = half >= 100 ? 50 : 5;
+  return Math.max(5, Math.floor(half / step) * step);
 }
 
 interface FixedRound {
