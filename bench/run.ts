@@ -93,7 +93,7 @@ async function main(): Promise<void> {
   const db = await openBenchDatabase(args.profile, log);
   try {
     const ctx = createContext(args, db, await busiestArticle(db), log);
-    for (const scenario of args.only ? [args.only] : SCENARIOS) {
+    for (const scenario of args.scenarios) {
       log(`${scenario} ...`);
       const result = { ...(await RUNNERS[scenario](ctx)), ranWith: { command, at: new Date().toISOString() } };
       writeFileSync(`${RESULTS_DIR}${scenario}.json`, `${JSON.stringify(result, null, 1)}\n`);

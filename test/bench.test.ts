@@ -9,6 +9,7 @@ import { summarize, type Sample } from '../bench/lib/load.js';
 import { renderChart, renderReport } from '../bench/lib/report.js';
 import { alternate, goal, type ScenarioResult } from '../bench/lib/scenario.js';
 import { formatSpread, median, percentile, ratio, spread } from '../bench/lib/stats.js';
+import { fixedRateFor } from '../bench/scenarios/ceiling.js';
 import { timeline } from '../bench/scenarios/cold.js';
 import { MIX, routeSequence } from '../bench/scenarios/mixed.js';
 
@@ -18,10 +19,18 @@ test('flags: full by default, --quick, --only, bounded rounds', () => {
   assert.deepEqual(args.profile.seed, { members: 100_000, articles: 100_000, participations: 200_000 });
   assert.equal(args.rounds, 3);
   assert.equal(parseBenchArgs(['--quick']).profile.name, 'quick');
-  assert.equal(parseBenchArgs(['--only', 'cold']).only, 'cold');
+  assert.deepEqual(args.scenarios, ['ceiling', 'auth', 'cold', 'ready', 'mixed', 'overload']);
+  assert.deepEqual(parseBenchArgs(['--only', 'cold']).scenarios, ['cold']);
+  assert.deepEqual(parseBenchArgs(['--only', 'mixed,ceiling']).scenarios, ['ceiling', 'mixed']);
   assert.throws(() => parseBenchArgs(['--only', 'jwt']), /--only "jwt" must be one of ceiling/);
   assert.throws(() => parseBenchArgs(['--rounds', '2']), /--rounds/);
   assert.throws(() => parseBenchArgs(['--rounds', '3.5']), /--rounds/);
+});
+
+test('the fixed rate of the ceiling is half the slower arm, rounded down, at least 5 req/s', () => {
+  assert.equal(fixedRateFor(2_345), 1_150);
+  assert.equal(fixedRateFor(150), 75);
+  assert.equal(fixedRateFor(6), 5);
 });
 
 test('arms rotate each round so no arm always goes first', async () => {

@@ -45,12 +45,14 @@ export interface BenchArgs {
   readonly profile: Profile;
   /** Rounds of every scenario; the arms alternate within each. */
   readonly rounds: number;
-  readonly only: Scenario | undefined;
+  /** The scenarios to run, in SCENARIOS order (`--only a,b`); all by default. */
+  readonly scenarios: readonly Scenario[];
   /** Only rewrite report.md and the chart from the JSON already in bench/results. */
   readonly reportOnly: boolean;
 }
 
-export const USAGE = `usage: pnpm bench [--quick] [--only ${SCENARIOS.join('|')}] [--rounds N (3-10)] [--report-only]`;
+export const USAGE = `usage: pnpm bench [--quick] [--only <scenario>[,<scenario>...]] [--rounds N (3-10)] [--report-only]
+  scenarios: ${SCENARIOS.join(', ')}`;
 
 export function parseBenchArgs(argv: string[]): BenchArgs {
   const { values } = parseArgs({
@@ -62,9 +64,11 @@ export function parseBenchArgs(argv: string[]): BenchArgs {
       'report-only': { type: 'boolean', default: false },
     },
   });
-  const only = values.only;
-  if (only !== undefined && !(SCENARIOS as readonly string[]).includes(only)) {
-    throw new RangeError(`--only ${JSON.stringify(only)} must be one of ${SCENARIOS.join(', ')}\n${USAGE}`);
+  const only = values.only?.split(',') ?? [...SCENARIOS];
+  for (const name of only) {
+    if (!(SCENARIOS as readonly string[]).includes(name)) {
+      throw new RangeError(`--only ${JSON.stringify(name)} must be one of ${SCENARIOS.join(', ')}\n${USAGE}`);
+    }
   }
   const rounds = Number(values.rounds);
   // Fewer than 3 alternating rounds cannot tell drift from a difference.
@@ -74,7 +78,7 @@ export function parseBenchArgs(argv: string[]): BenchArgs {
   return {
     profile: PROFILES[values.quick ? 'quick' : 'full'],
     rounds,
-    only: only as Scenario | undefined,
+    scenarios: SCENARIOS.filter((s) => only.includes(s)),
     reportOnly: values['report-only'],
   };
 }
