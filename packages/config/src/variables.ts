@@ -155,6 +155,11 @@ export const httpVars = {
     default: 20_000,
     min: 1,
   }),
+  trustProxyHops: int('TRUST_PROXY_HOPS', {
+    doc: 'Proxies in front of the API whose X-Forwarded-For is trusted (the client address the rate limits use); 0 trusts none.',
+    default: 0,
+    min: 0,
+  }),
   logLevel: oneOf('LOG_LEVEL', ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const, {
     doc: 'pino log level.',
     default: 'info',
@@ -190,6 +195,31 @@ export const authVars = {
     min: 64,
   }),
   scryptCost: powerOfTwo('PASSWORD_SCRYPT_COST', { doc: 'scrypt N for password hashes.', default: 16_384 }),
+  hashMaxConcurrent: int('PASSWORD_HASH_MAX_CONCURRENT', {
+    doc: "Password hashes (sign-in, sign-up) computed at once (libuv's threadpool runs 4); one more gets 503 HASHING_BUSY at once.",
+    default: 4,
+    min: 1,
+  }),
+  rateLimitWindowMs: int('RATE_LIMIT_WINDOW_MS', {
+    doc: 'Window of the sign-in, sign-up, refresh and verification rate limits.',
+    default: 60_000,
+    min: 1,
+  }),
+  rateLimitIpMax: int('RATE_LIMIT_AUTH_IP_MAX', {
+    doc: 'Requests one client address may make to each of those routes per window; more get 429.',
+    default: 20,
+    min: 1,
+  }),
+  rateLimitAccountMax: int('RATE_LIMIT_AUTH_ACCOUNT_MAX', {
+    doc: 'Sign-in and sign-up attempts for one email per window, from any address; more get 429.',
+    default: 10,
+    min: 1,
+  }),
+  rateLimitMaxKeys: int('RATE_LIMIT_MAX_KEYS', {
+    doc: 'Addresses and emails each limit remembers (least recently used are forgotten).',
+    default: 10_000,
+    min: 1,
+  }),
 };
 
 export const warmerVars = {

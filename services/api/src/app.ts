@@ -6,6 +6,7 @@ import { errorHandler, notFoundHandler } from './errors.js';
 import configPlugin from './plugins/external/config.js';
 import jwtPlugin from './plugins/external/jwt.js';
 import swaggerPlugin from './plugins/external/swagger.js';
+import abusePlugin from './plugins/app/abuse.js';
 import authPlugin from './plugins/app/auth.js';
 import dbPlugin from './plugins/app/db.js';
 import metricsPlugin from './plugins/app/metrics.js';
@@ -35,6 +36,7 @@ export default async function serviceApp(fastify: FastifyInstance, opts: AppOpti
   await fastify.register(authPlugin);
   await fastify.register(metricsPlugin);
   await fastify.register(warmUpPlugin);
+  await fastify.register(abusePlugin);
 
   fastify.setErrorHandler(errorHandler);
   fastify.setNotFoundHandler(notFoundHandler);

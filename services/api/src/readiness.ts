@@ -6,6 +6,7 @@ export type ReadyStatus = 'warming' | 'ready' | 'shutting-down';
 export class Readiness {
   #warm = false;
   #shuttingDown = false;
+  #draining = false;
 
   get status(): ReadyStatus {
     if (this.#shuttingDown) return 'shutting-down';
@@ -16,11 +17,21 @@ export class Readiness {
     return this.#shuttingDown;
   }
 
+  /** Once the shutdown delay is over: new requests are answered 503 SHUTTING_DOWN. */
+  get draining(): boolean {
+    return this.#draining;
+  }
+
   markWarm(): void {
     this.#warm = true;
   }
 
   beginShutdown(): void {
     this.#shuttingDown = true;
+  }
+
+  beginDrain(): void {
+    this.#shuttingDown = true;
+    this.#draining = true;
   }
 }

@@ -3,6 +3,7 @@
 import type { ApiConfig } from '@mokakbab/config';
 import { LogController, type FastifyServerOptions } from 'fastify';
 import { pino, type DestinationStream, type Logger } from 'pino';
+import { validationOptions } from './validation.js';
 
 // Secrets that must never reach a log line, wherever they appear one level deep.
 export const REDACTED_PATHS = [
@@ -42,10 +43,14 @@ export function serverOptions(config: ApiConfig, logger: Logger): FastifyServerO
     keepAliveTimeout: config.keepAliveTimeoutMs,
     connectionTimeout: Math.max(config.requestTimeoutMs, config.keepAliveTimeoutMs) + SOCKET_SLACK_MS,
     bodyLimit: config.bodyLimitBytes,
+    // request.ip (the rate limits' key) is the client's address only behind proxies trusted here.
+    trustProxy: config.trustProxyHops > 0 ? (_address: string, hop: number) => hop < config.trustProxyHops : false,
+    ...validationOptions(),
     pluginTimeout: config.warmTimeoutMs + config.connectTimeoutMs + PLUGIN_SLACK_MS,
     // Requests arriving during close get the project's 503 (readiness plugin), not Fastify's body
-    // without `code` or Retry-After; idle keep-alive sockets are closed when close() starts.
+    // without `code` or Retry-After. Sockets are ended by the ConnectionTracker, never destroyed
+    // because they look idle ('idle' reset requests not parsed yet: issue 8, F5).
     return503OnClosing: false,
-    forceCloseConnections: 'idle',
+    forceCloseConnections: false,
   };
 }

@@ -24,6 +24,9 @@ export function testEnv(db: TestDatabase, overrides: Record<string, string> = {}
     // Tests warm many instances; the self-warm has its own test (warm-up.test.ts).
     WARM_REQUESTS: '0',
     LOG_LEVEL: 'silent',
+    // Tests sign in often from one address; the limits have their own test (test/reliability/sign-in-flood).
+    RATE_LIMIT_AUTH_IP_MAX: '1000000',
+    RATE_LIMIT_AUTH_ACCOUNT_MAX: '1000000',
     ...overrides,
   };
 }

@@ -84,7 +84,8 @@ test('shutdown: ready turns 503 at once, serving goes on, in-flight requests fin
   assert.equal(pool.status, 200);
   await pool.body?.cancel();
 
-  // Once the listener refuses new connections, the drain has begun: finish the late request now.
+  // The listener closes once nothing is in flight; the late socket, whose request is not complete,
+  // is kept open (not reset as 'idle'): finish its request now and it gets the drain's 503.
   await waitFor('the server to stop accepting', async () => !(await accepts(port)), 5_000);
   const answer = readAll(late);
   late.write('\r\n');

@@ -1,10 +1,10 @@
 import { Type, type Static } from 'typebox';
-import { DateTime, Id, NullableInteger } from './common.js';
+import { DateTime, Id, NullableInteger, idParams } from './common.js';
 import { MemberSummary } from './members.js';
 
 export const ParticipationStatus = Type.Union([Type.Literal('ACTIVE'), Type.Literal('CANCELLED')]);
 
-export const ArticleIdParams = Type.Object({ articleId: Id });
+export const ArticleIdParams = idParams('articleId');
 
 export const ParticipantItem = Type.Object({
   id: Id,

@@ -1,29 +1,38 @@
-// `fastify.readiness`, and `Connection: close` on every response once shutdown has begun so
-// keep-alive clients move to other instances instead of being cut off when the server closes.
-// Requests still arriving once close() has started (on a busy keep-alive socket, or pipelined)
-// get 503 SHUTTING_DOWN before any route work.
+// `fastify.readiness` and `fastify.connections`, and `Connection: close` on every response once
+// shutdown has begun so keep-alive clients move to other instances instead of being cut off when
+// the server closes. Requests arriving once the drain has begun (after the shutdown delay, or once
+// close() starts) get 503 SHUTTING_DOWN before any route work.
 import fp from 'fastify-plugin';
+import { ConnectionTracker } from '../../connections.js';
 import { shuttingDown } from '../../errors.js';
 import { Readiness } from '../../readiness.js';
 
 declare module 'fastify' {
   interface FastifyInstance {
     readiness: Readiness;
+    connections: ConnectionTracker;
   }
 }
+
+// How long a connection that has not sent its first request yet is kept open once the server
+// closes: a request already sent arrives within a round trip, far below this.
+const FRESH_SOCKET_GRACE_MS = 1_000;
 
 export default fp(
   async function readinessPlugin(fastify) {
     const readiness = new Readiness();
     fastify.decorate('readiness', readiness);
-    let closing = false;
-    // preClose runs as close() starts, after Fastify stops routing as usual and before the server closes.
+    fastify.decorate(
+      'connections',
+      new ConnectionTracker(fastify.server, { freshSocketGraceMs: FRESH_SOCKET_GRACE_MS }),
+    );
+    // preClose runs as close() starts: a close() without shutdown() drains the same way.
     fastify.addHook('preClose', (done) => {
-      closing = true;
+      readiness.beginDrain();
       done();
     });
     fastify.addHook('onRequest', (_request, _reply, done) => {
-      if (closing) return done(shuttingDown());
+      if (readiness.draining) return done(shuttingDown());
       done();
     });
     fastify.addHook('onSend', (_request, reply, payload, done) => {

@@ -2,9 +2,7 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { HttpError, badRequest, notFound } from '../../errors.js';
 import type { ReferenceProblem } from '../../repositories/articles.js';
 import { Article, ArticlePage, CreateArticleBody } from '../../schemas/articles.js';
-import { IdParams, PageQuery, errors } from '../../schemas/common.js';
-
-const DEFAULT_LIMIT = 20;
+import { IdParams, PageQuery, errors, DEFAULT_PAGE_LIMIT } from '../../schemas/common.js';
 
 const REFERENCE_MESSAGES: Readonly<Record<ReferenceProblem, string>> = {
   CATEGORY_NOT_FOUND: 'body/categoryId does not name an existing category',
@@ -34,7 +32,7 @@ const plugin: FastifyPluginAsyncTypebox = async (fastify) => {
   fastify.get(
     '/',
     { schema: { tags, querystring: PageQuery, response: { 200: ArticlePage, ...errors(400, 503) } } },
-    async (request) => articles.page(request.query.cursor, request.query.limit ?? DEFAULT_LIMIT),
+    async (request) => articles.page(request.query.cursor, request.query.limit ?? DEFAULT_PAGE_LIMIT),
   );
 
   fastify.get(

@@ -10,8 +10,9 @@ const WRONG_CREDENTIALS = 'The email or password is wrong.';
 const BAD_REFRESH_TOKEN = 'The refresh token is invalid, expired or already used.';
 
 const plugin: FastifyPluginAsyncTypebox = async (fastify) => {
-  const { repos, config, denylist } = fastify;
+  const { repos, config, denylist, authLimits, hashing } = fastify;
   const tags = ['auth'];
+  const byEmail = (request: { body: unknown }) => (request.body as { email: string }).email;
   // Unknown emails are checked against this hash so they cost the same scrypt as a wrong password:
   // the response time does not tell which emails have accounts.
   const decoyHash = await hashPassword(randomUUID(), config.scryptCost);
@@ -28,10 +29,14 @@ const plugin: FastifyPluginAsyncTypebox = async (fastify) => {
 
   fastify.post(
     '/sign-up',
-    { schema: { tags, body: SignUpBody, response: { 201: SignUpResponse, ...errors(400, 409, 413, 415, 503) } } },
+    {
+      schema: { tags, body: SignUpBody, response: { 201: SignUpResponse, ...errors(400, 409, 413, 415, 429, 503) } },
+      onRequest: authLimits.perAddress('sign-up'),
+      preHandler: authLimits.perAccount('sign-up', byEmail),
+    },
     async (request, reply) => {
       const { email, password, name, nickname } = request.body;
-      const passwordHash = await hashPassword(password, config.scryptCost);
+      const passwordHash = await hashing.run(() => hashPassword(password, config.scryptCost));
       try {
         const id = await repos.members.create({ email, passwordHash, name, nickname });
         return reply.code(201).send({ id, email, name, nickname });
@@ -44,19 +49,30 @@ const plugin: FastifyPluginAsyncTypebox = async (fastify) => {
 
   fastify.post(
     '/sign-in',
-    { schema: { tags, body: SignInBody, response: { 200: TokenResponse, ...errors(400, 401, 503) } } },
+    {
+      schema: { tags, body: SignInBody, response: { 200: TokenResponse, ...errors(400, 401, 429, 503) } },
+      onRequest: authLimits.perAddress('sign-in'),
+      preHandler: authLimits.perAccount('sign-in', byEmail),
+    },
     async (request) => {
       const { email, password } = request.body;
-      const member = await repos.members.findCredentials(email);
-      const ok = await verifyPassword(password, member?.passwordHash ?? decoyHash);
-      if (!member || !ok) throw unauthorized(WRONG_CREDENTIALS);
+      // The slot is taken before the lookup: busy or not does not depend on the email existing.
+      const member = await hashing.run(async () => {
+        const found = await repos.members.findCredentials(email);
+        const ok = await verifyPassword(password, found?.passwordHash ?? decoyHash);
+        return found && ok ? found : undefined;
+      });
+      if (!member) throw unauthorized(WRONG_CREDENTIALS);
       return issueTokens(member.id);
     },
   );
 
   fastify.post(
     '/access-token',
-    { schema: { tags, body: RefreshBody, response: { 200: TokenResponse, ...errors(400, 401, 503) } } },
+    {
+      schema: { tags, body: RefreshBody, response: { 200: TokenResponse, ...errors(400, 401, 429, 503) } },
+      onRequest: authLimits.perAddress('refresh'),
+    },
     async (request) => {
       const rotated = await repos.refreshTokens.rotate(request.body.refreshToken);
       if (!rotated) throw unauthorized(BAD_REFRESH_TOKEN);

@@ -1,10 +1,8 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { missingReference } from '../../db/index.js';
 import { conflict, forbidden, notFound } from '../../errors.js';
-import { PageQuery, IdParams, errors } from '../../schemas/common.js';
+import { PageQuery, IdParams, errors, DEFAULT_PAGE_LIMIT } from '../../schemas/common.js';
 import { ArticleIdParams, JoinBody, ParticipantPage, Participation } from '../../schemas/participations.js';
-
-const DEFAULT_LIMIT = 20;
 
 const plugin: FastifyPluginAsyncTypebox = async (fastify) => {
   const { participations, articles } = fastify.repos;
@@ -26,7 +24,11 @@ const plugin: FastifyPluginAsyncTypebox = async (fastify) => {
     },
     async (request) => {
       const { articleId } = request.params;
-      const page = await participations.page(articleId, request.query.cursor, request.query.limit ?? DEFAULT_LIMIT);
+      const page = await participations.page(
+        articleId,
+        request.query.cursor,
+        request.query.limit ?? DEFAULT_PAGE_LIMIT,
+      );
       // Only an empty page can mean "no such article": the common case costs one query.
       if (page.items.length === 0 && !(await articles.exists(articleId))) throw articleNotFound(articleId);
       return page;
