@@ -95,6 +95,8 @@ export function createContext(
       // The bench is one client address standing for many users: the per-address limit would
       // turn its sign-ins and refreshes into 429s.
       RATE_LIMIT_AUTH_IP_MAX: '1000000',
+      // The members' tokens are signed in once and must outlive the whole run.
+      JWT_ACCESS_TTL_S: '86400',
       ...keys[algorithm],
       ...extra,
     }),
