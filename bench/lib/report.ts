@@ -48,7 +48,7 @@ export function renderReport(info: RunInfo, results: readonly ScenarioResult[], 
 const COLORS = ['#d62728', '#1f77b4', '#2ca02c', '#9467bd', '#ff7f0e'];
 const W = 960;
 const H = 560;
-const M = { left: 70, right: 190, top: 40, bottom: 50 };
+const M = { left: 70, right: 250, top: 40, bottom: 50 };
 const GAP = 40;
 
 function niceMax(v: number): number {
