@@ -1,25 +1,146 @@
-// The bench's own arithmetic and flag bounds (the bench itself runs with `pnpm bench`).
+// The bench's machinery on fixed inputs: flags, the alternation order, statistics, the stamp of the
+// cached data, the mixed scenario's proportions, and the report and chart generators. The bench
+// itself runs with `pnpm bench`; no figure here depends on timing.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { parseBenchArgs } from '../bench/lib/args.js';
-import { median, ratio, table } from '../bench/lib/report.js';
+import { parseBenchArgs, PROFILES } from '../bench/lib/args.js';
+import { dataStamp, counterDeltas } from '../bench/lib/database.js';
+import { summarize, type Sample } from '../bench/lib/load.js';
+import { renderChart, renderReport } from '../bench/lib/report.js';
+import { alternate, goal, type ScenarioResult } from '../bench/lib/scenario.js';
+import { formatSpread, median, percentile, ratio, spread } from '../bench/lib/stats.js';
+import { fixedRateFor } from '../bench/scenarios/ceiling.js';
+import { timeline } from '../bench/scenarios/cold.js';
+import { MIX, routeSequence } from '../bench/scenarios/mixed.js';
 
-test('flags have bounded defaults and reject out-of-range values', () => {
+test('flags: full by default, --quick, --only, bounded rounds', () => {
   const args = parseBenchArgs([]);
-  assert.deepEqual(
-    { durationS: args.durationS, connections: args.connections, rounds: args.rounds, only: args.only },
-    { durationS: 5, connections: 50, rounds: 3, only: undefined },
-  );
-  assert.equal(parseBenchArgs(['--only', 'cold', '--duration', '2']).durationS, 2);
-  assert.throws(() => parseBenchArgs(['--duration', '0']), /--duration/);
-  assert.throws(() => parseBenchArgs(['--connections', '1.5']), /--connections/);
-  assert.throws(() => parseBenchArgs(['--only', 'all']), /--only/);
+  assert.equal(args.profile.name, 'full');
+  assert.deepEqual(args.profile.seed, { members: 100_000, articles: 100_000, participations: 200_000 });
+  assert.equal(args.rounds, 3);
+  assert.equal(parseBenchArgs(['--quick']).profile.name, 'quick');
+  assert.deepEqual(args.scenarios, ['ceiling', 'auth', 'cold', 'ready', 'mixed', 'overload']);
+  assert.deepEqual(parseBenchArgs(['--only', 'cold']).scenarios, ['cold']);
+  assert.deepEqual(parseBenchArgs(['--only', 'mixed,ceiling']).scenarios, ['ceiling', 'mixed']);
+  assert.throws(() => parseBenchArgs(['--only', 'jwt']), /--only "jwt" must be one of ceiling/);
+  assert.throws(() => parseBenchArgs(['--rounds', '2']), /--rounds/);
+  assert.throws(() => parseBenchArgs(['--rounds', '3.5']), /--rounds/);
 });
 
-test('median, ratio and table', () => {
+test('the fixed rate of the ceiling is half the slower arm, rounded down, at least 5 req/s', () => {
+  assert.equal(fixedRateFor(2_345), 1_150);
+  assert.equal(fixedRateFor(150), 75);
+  assert.equal(fixedRateFor(6), 5);
+});
+
+test('arms rotate each round so no arm always goes first', async () => {
+  const order: string[] = [];
+  const out = await alternate(3, ['a', 'b', 'c'], async (arm, round) => {
+    order.push(arm);
+    return round;
+  });
+  assert.deepEqual(order, ['a', 'b', 'c', 'b', 'c', 'a', 'c', 'a', 'b']);
+  assert.deepEqual(out, { a: [0, 1, 2], b: [0, 1, 2], c: [0, 1, 2] });
+});
+
+test('statistics: median, range, nearest-rank percentile, ratio', () => {
   assert.equal(median([3, 1, 2]), 2);
   assert.equal(median([4, 1, 2, 3]), 2.5);
+  assert.equal(percentile([5, 1, 4, 2, 3], 50), 3);
+  assert.equal(
+    percentile(
+      Array.from({ length: 100 }, (_, i) => i + 1),
+      99,
+    ),
+    99,
+  );
+  assert.ok(Number.isNaN(percentile([], 99)));
   assert.equal(ratio(3, 2), 1.5);
   assert.equal(ratio(1, 0), null);
-  assert.equal(table(['a', 'n'], [['x', 10]]), 'a   n\n-  --\nx  10');
+  assert.equal(formatSpread(spread([10, 12, 11])), '11 (10-12)');
+  assert.equal(formatSpread(spread([7, 7, 7]), 1), '7.0');
+  assert.deepEqual(goal('x', 0.8, '>=', 0.7), { name: 'x', target: '>= 0.7', value: '0.8', met: true });
+  assert.equal(goal('x', null, '<=', 1).met, null);
+});
+
+test('the data stamp changes with a migration or the seed size, not with file order', () => {
+  const a = dataStamp(PROFILES.full, ['001.do.schema.sql', '002.do.x.sql']);
+  assert.equal(a, dataStamp(PROFILES.full, ['002.do.x.sql', '001.do.schema.sql']));
+  assert.notEqual(a, dataStamp(PROFILES.full, ['001.do.schema.sql', '002.do.x.sql', '003.do.y.sql']));
+  assert.notEqual(a, dataStamp(PROFILES.quick, ['001.do.schema.sql', '002.do.x.sql']));
+  assert.deepEqual(
+    counterDeltas(
+      { Aborted_connects: 3, Connection_errors_accept: 1 },
+      { Aborted_connects: 3, Connection_errors_accept: 4 },
+    ),
+    {
+      Aborted_connects: 0,
+      Connection_errors_accept: 3,
+    },
+  );
+});
+
+test('the mixed scenario sends its proportions exactly in every block of 100', () => {
+  const seq = routeSequence();
+  const block: Record<string, number> = {};
+  for (let i = 0; i < 100; i++) {
+    const r = seq();
+    block[r] = (block[r] ?? 0) + 1;
+  }
+  assert.deepEqual(block, MIX);
+});
+
+const samples: Sample[] = [
+  { sentMs: 10, latencyMs: 5, status: 200 },
+  { sentMs: 20, latencyMs: 50, status: 200 },
+  { sentMs: 150, latencyMs: 7, status: 503 },
+  { sentMs: 160, latencyMs: Number.NaN, status: 0 },
+  { sentMs: 250, latencyMs: 3, status: 200 },
+];
+
+test('summaries and the cold-start timeline bucket by send time', () => {
+  assert.deepEqual(summarize(samples), { count: 5, ok: 3, errors: 2, p50Ms: 5, p99Ms: 50, maxMs: 50 });
+  assert.deepEqual(summarize(samples, (s) => s.sentMs >= 100).ok, 1);
+  const t = timeline([{ arm: 'lazy', samples }], 300);
+  assert.deepEqual(t, { bucketMs: 100, series: [{ arm: 'lazy', p99Ms: [50, 7, 3], errors: [0, 2, 0] }] });
+});
+
+test('report and chart render the results they are given', () => {
+  const result: ScenarioResult = {
+    scenario: 'cold',
+    title: 'Cold start',
+    setup: 'A burst.',
+    tables: [{ caption: 'Burst', header: ['arm', 'p99 | ms'], rows: [['lazy', 50]] }],
+    goals: [goal('warm: failed', 0, '<=', 0), goal('gap', 2, '<=', 1.5)],
+    rounds: {},
+    timeline: timeline(
+      [
+        { arm: 'lazy', samples },
+        { arm: 'warm <self>', samples: samples.slice(0, 2) },
+      ],
+      300,
+    ),
+  };
+  const md = renderReport(
+    {
+      command: 'pnpm bench --quick',
+      startedAt: '2026-12-01T00:00:00Z',
+      durationS: 60,
+      machine: '2 cores',
+      data: 'quick',
+    },
+    [result],
+    'cold-start.svg',
+  );
+  assert.match(md, /Command: `pnpm bench --quick`/);
+  assert.match(md, /\| cold \| gap \| <= 1.5 \| 2 \| \*\*missed\*\* \|/);
+  assert.match(md, /\| arm \| p99 \\\| ms \|\n\|---\|---:\|\n\| lazy \| 50 \|/);
+  assert.match(md, /!\[p99 and failed requests per 100 ms\]\(cold-start.svg\)/);
+  const svg = renderChart(result.timeline!, 'Cold & warm');
+  assert.match(svg, /^<svg xmlns="http:\/\/www.w3.org\/2000\/svg"/);
+  assert.match(svg, /Cold &amp; warm/);
+  assert.match(svg, /warm &lt;self&gt;/);
+  // One latency line per arm (lazy has no gap) and one failure step line per arm.
+  assert.equal(svg.match(/<polyline/g)?.length, 4);
+  assert.ok(svg.endsWith('</svg>'));
 });

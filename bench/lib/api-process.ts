@@ -1,15 +1,21 @@
-// One API child process from source, on free loopback ports, stopped for sure by `stop()`.
+// One API (or bench server) child process from source, on free loopback ports, stopped for sure by `stop()`.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { freePort } from '@mokakbab/db';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
-const START_TIMEOUT_MS = 30_000;
+// Generous: a pool of 300 over TLS plus the self-warm on a machine shared with other work.
+const START_TIMEOUT_MS = 120_000;
 const STOP_TIMEOUT_MS = 5_000;
+
+// The built API, as production runs it: from source through tsx, start-up, memory and the first
+// requests would include the loader's work. run.ts builds it first.
+export const API_ENTRY = 'services/api/dist/server.js';
 
 export interface ApiProcess {
   readonly url: string;
   readonly adminUrl: string;
+  readonly pid: number;
   /** The last lines the process wrote, for error messages. */
   output(): string;
   stop(): Promise<void>;
@@ -41,10 +47,16 @@ export async function waitFor200(url: string, child: ApiProcess, timeoutMs = STA
   throw new Error(`${url} did not answer 200 within ${timeoutMs} ms; API output:\n${child.output()}`);
 }
 
-/** Starts the API with `env` added to a bench baseline and waits until its public port is live. */
-export async function startApi(env: Record<string, string>): Promise<ApiProcess> {
+/**
+ * Starts the API (or another `entry` that serves /health/live on PORT) with `env` added to a bench
+ * baseline and waits until its public port is live.
+ */
+export async function startApi(env: Record<string, string>, entry = API_ENTRY): Promise<ApiProcess> {
   const [port, adminPort] = [await freePort(), await freePort()];
-  const child = spawn(process.execPath, ['--conditions=source', '--import', 'tsx', 'services/api/src/server.ts'], {
+  // A bench server in TypeScript runs through tsx, without the source condition: the packages it
+  // imports resolve to their dist like the API's do.
+  const args = entry.endsWith('.ts') ? ['--import', 'tsx', entry] : [entry];
+  const child = spawn(process.execPath, args, {
     cwd: ROOT,
     env: {
       ...process.env,
@@ -71,6 +83,7 @@ export async function startApi(env: Record<string, string>): Promise<ApiProcess>
   const api: ApiProcess = {
     url: `http://127.0.0.1:${port}`,
     adminUrl: `http://127.0.0.1:${adminPort}`,
+    pid: child.pid!,
     output: () => tail.join(''),
     async stop() {
       if (child.exitCode === null && child.signalCode === null) {

@@ -1,66 +1,84 @@
-// Flags of `pnpm bench`; every number bounded so a run always ends by itself.
+// Flags of `pnpm bench` and the two sizes a run can have; every number bounded so a run ends by itself.
 import { parseArgs } from 'node:util';
 
-export interface BenchArgs {
-  /** Seconds per JWT round. */
-  readonly durationS: number;
-  /** Connections of each JWT round. */
-  readonly connections: number;
-  /** JWT rounds per arm and cold/warm pairs. */
-  readonly rounds: number;
-  readonly burstDurationS: number;
+export const SCENARIOS = ['ceiling', 'auth', 'cold', 'ready', 'mixed', 'overload'] as const;
+export type Scenario = (typeof SCENARIOS)[number];
+
+export interface Profile {
+  readonly name: 'full' | 'quick';
+  /** The data set, seeded once into the cached data dir. */
+  readonly seed: { readonly members: number; readonly articles: number; readonly participations: number };
+  /** Seconds of each closed-loop round (ceiling, auth, overload). */
+  readonly roundS: number;
+  /** Seconds of each fixed-rate round (ceiling CPU, mixed). */
+  readonly fixedRateS: number;
+  /** The cold-start burst: connections opened at t=0 and how long it lasts. */
   readonly burstConnections: number;
-  /** Pool size of every API process (DB_POOL_SIZE). */
-  readonly poolSize: number;
-  readonly only: 'jwt' | 'cold' | 'startup' | undefined;
-  /** Added to every new database connection of the cold/warm and start-up runs (a remote, TLS handshake). */
-  readonly connectDelayMs: number;
-  /** JWT_ALGORITHM of the API processes. */
-  readonly algorithm: 'HS256' | 'RS256';
+  readonly burstS: number;
+  /** Offered rate of the mixed scenario. */
+  readonly mixedRatePerS: number;
 }
 
-export const USAGE = `usage: pnpm bench [--duration S] [--connections N] [--rounds N] [--only jwt|cold|startup]
-                  [--burst-duration S] [--burst-connections N] [--pool-size N] [--algorithm HS256|RS256]
-                  [--connect-delay-ms N]`;
+export const PROFILES: Record<Profile['name'], Profile> = {
+  // The original deployment's data size and burst.
+  full: {
+    name: 'full',
+    seed: { members: 100_000, articles: 100_000, participations: 200_000 },
+    roundS: 3,
+    fixedRateS: 3,
+    burstConnections: 600,
+    burstS: 10,
+    mixedRatePerS: 400,
+  },
+  quick: {
+    name: 'quick',
+    seed: { members: 5_000, articles: 5_000, participations: 10_000 },
+    roundS: 1,
+    fixedRateS: 1,
+    burstConnections: 600,
+    burstS: 4,
+    mixedRatePerS: 200,
+  },
+};
 
-function bounded(name: string, raw: string, min: number, max: number): number {
-  const value = Number(raw);
-  if (!Number.isInteger(value) || value < min || value > max) {
-    throw new RangeError(`--${name} ${JSON.stringify(raw)} must be an integer from ${min} to ${max}\n${USAGE}`);
-  }
-  return value;
+export interface BenchArgs {
+  readonly profile: Profile;
+  /** Rounds of every scenario; the arms alternate within each. */
+  readonly rounds: number;
+  /** The scenarios to run, in SCENARIOS order (`--only a,b`); all by default. */
+  readonly scenarios: readonly Scenario[];
+  /** Only rewrite report.md and the chart from the JSON already in bench/results. */
+  readonly reportOnly: boolean;
 }
+
+export const USAGE = `usage: pnpm bench [--quick] [--only <scenario>[,<scenario>...]] [--rounds N (3-10)] [--report-only]
+  scenarios: ${SCENARIOS.join(', ')}`;
 
 export function parseBenchArgs(argv: string[]): BenchArgs {
   const { values } = parseArgs({
     args: argv,
     options: {
-      duration: { type: 'string', default: '5' },
-      connections: { type: 'string', default: '50' },
-      rounds: { type: 'string', default: '3' },
-      'burst-duration': { type: 'string', default: '3' },
-      'burst-connections': { type: 'string', default: '200' },
-      'pool-size': { type: 'string', default: '50' },
+      quick: { type: 'boolean', default: false },
       only: { type: 'string' },
-      algorithm: { type: 'string', default: 'HS256' },
-      'connect-delay-ms': { type: 'string', default: '20' },
+      rounds: { type: 'string', default: '3' },
+      'report-only': { type: 'boolean', default: false },
     },
   });
-  if (values.only !== undefined && !['jwt', 'cold', 'startup'].includes(values.only)) {
-    throw new RangeError(`--only ${JSON.stringify(values.only)} must be jwt, cold or startup\n${USAGE}`);
+  const only = values.only?.split(',') ?? [...SCENARIOS];
+  for (const name of only) {
+    if (!(SCENARIOS as readonly string[]).includes(name)) {
+      throw new RangeError(`--only ${JSON.stringify(name)} must be one of ${SCENARIOS.join(', ')}\n${USAGE}`);
+    }
   }
-  if (values.algorithm !== 'HS256' && values.algorithm !== 'RS256') {
-    throw new RangeError(`--algorithm ${JSON.stringify(values.algorithm)} must be HS256 or RS256\n${USAGE}`);
+  const rounds = Number(values.rounds);
+  // Fewer than 3 alternating rounds cannot tell drift from a difference.
+  if (!Number.isInteger(rounds) || rounds < 3 || rounds > 10) {
+    throw new RangeError(`--rounds ${JSON.stringify(values.rounds)} must be an integer from 3 to 10\n${USAGE}`);
   }
   return {
-    durationS: bounded('duration', values.duration, 1, 60),
-    connections: bounded('connections', values.connections, 1, 1_000),
-    rounds: bounded('rounds', values.rounds, 1, 10),
-    burstDurationS: bounded('burst-duration', values['burst-duration'], 1, 30),
-    burstConnections: bounded('burst-connections', values['burst-connections'], 1, 1_000),
-    poolSize: bounded('pool-size', values['pool-size'], 1, 100),
-    only: values.only as BenchArgs['only'],
-    algorithm: values.algorithm,
-    connectDelayMs: bounded('connect-delay-ms', values['connect-delay-ms'], 0, 1_000),
+    profile: PROFILES[values.quick ? 'quick' : 'full'],
+    rounds,
+    scenarios: SCENARIOS.filter((s) => only.includes(s)),
+    reportOnly: values['report-only'],
   };
 }

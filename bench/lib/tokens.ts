@@ -1,7 +1,8 @@
 // Access tokens of seeded members, signed in through a running API.
 import { seededMember } from '@mokakbab/db';
 
-const SIGN_IN_CONCURRENCY = 8;
+// At most PASSWORD_HASH_MAX_CONCURRENT's default (4) hashes at once, so none is refused as busy.
+const SIGN_IN_CONCURRENCY = 4;
 
 export async function signInMembers(apiUrl: string, count: number): Promise<string[]> {
   const tokens: string[] = [];

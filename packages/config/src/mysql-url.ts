@@ -1,19 +1,30 @@
-// One place that turns DATABASE_URL into mysql2 connection options, TLS included.
+// One place that turns DATABASE_URL (and DATABASE_CA) into mysql2 connection options, TLS included.
+import { readFileSync } from 'node:fs';
 import type { ConnectionOptions } from 'mysql2';
 
 // MySQL client ssl-mode names. `?ssl=true` means verified TLS; encrypting without checking the
 // certificate (REQUIRED) has to be asked for by name.
 const VERIFIED_TLS = new Set(['VERIFY_CA', 'VERIFY_IDENTITY']);
 
-function tlsOptions(params: URLSearchParams): ConnectionOptions['ssl'] {
+/** DATABASE_CA is a PEM itself or the path of a PEM file. */
+export function readCa(ca: string): string {
+  return ca.includes('-----BEGIN') ? ca : readFileSync(ca, 'utf8');
+}
+
+function tlsOptions(params: URLSearchParams, ca: string | undefined): ConnectionOptions['ssl'] {
   const sslMode = (params.get('ssl-mode') ?? params.get('sslmode') ?? '').toUpperCase();
   if (sslMode === 'REQUIRED') return { rejectUnauthorized: false };
-  if (VERIFIED_TLS.has(sslMode) || params.get('ssl') === 'true') return { rejectUnauthorized: true };
+  const caOption = ca === undefined ? {} : { ca: readCa(ca) };
+  // A CA given means the server's certificate is to be checked against it.
+  if (VERIFIED_TLS.has(sslMode) || params.get('ssl') === 'true' || ca !== undefined) {
+    return { rejectUnauthorized: true, ...caOption };
+  }
   return undefined;
 }
 
-export function connectionOptions(url: URL): ConnectionOptions {
-  const ssl = tlsOptions(url.searchParams);
+/** `ca`: DATABASE_CA (PEM or path); without it, verified TLS checks against Node's root CAs. */
+export function connectionOptions(url: URL, ca?: string): ConnectionOptions {
+  const ssl = tlsOptions(url.searchParams, ca);
   return {
     host: url.hostname,
     port: url.port ? Number(url.port) : 3306,

@@ -8,8 +8,8 @@ export interface ServerLimits {
 }
 
 /** Reads the limits the pool plan depends on from a live server, over one short-lived connection. */
-export async function readServerLimits(url: URL, connectTimeoutMs = 5_000): Promise<ServerLimits> {
-  const conn = await mysql.createConnection({ ...connectionOptions(url), connectTimeout: connectTimeoutMs });
+export async function readServerLimits(url: URL, connectTimeoutMs = 5_000, ca?: string): Promise<ServerLimits> {
+  const conn = await mysql.createConnection({ ...connectionOptions(url, ca), connectTimeout: connectTimeoutMs });
   try {
     const [rows] = await conn.query<mysql.RowDataPacket[]>(
       'SELECT @@max_connections AS maxConnections, @@wait_timeout AS waitTimeoutS, VERSION() AS version',

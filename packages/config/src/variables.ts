@@ -33,6 +33,11 @@ export const databaseVars = {
   databaseUrl: mysqlUrl('DATABASE_URL', {
     doc: 'The MySQL server and database. `?ssl=true` (or `ssl-mode=VERIFY_IDENTITY`) for verified TLS; `ssl-mode=REQUIRED` encrypts without checking the certificate. `pnpm dev` starts a local server when unset.',
   }),
+  databaseCa: optional(
+    str('DATABASE_CA', {
+      doc: "The CA that signed the server's certificate, as a PEM or a path to one (managed databases use a private CA). Set, it means verified TLS even without `?ssl=true`.",
+    }),
+  ),
 };
 
 /** Inputs of the pool plan (packages/config planPool), shared by the API and the pool-plan CLI. */
@@ -82,6 +87,11 @@ export const poolVars = {
   warmOnBoot: bool('WARM_ON_BOOT', {
     doc: 'Warm the pool at start; `false` waits for `POST /pool/warm` (from the warmer).',
     default: true,
+  }),
+  warmRequests: int('WARM_REQUESTS', {
+    doc: 'After the pool is warm and before ready, the hot read routes are run this many times each in-process (`inject`), so the first burst finds them compiled; 0 skips it. Stops after 5 s whatever is left.',
+    default: 300,
+    min: 0,
   }),
   warmTimeoutMs: int('DB_WARM_TIMEOUT_MS', {
     doc: 'How long one warm-up may take before it reports failure.',

@@ -1,8 +1,12 @@
 import assert from 'node:assert/strict';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import {
   apiVars,
   connectionOptions,
+  databaseVars,
   redactUrl,
   ConfigError,
   envTable,
@@ -221,6 +225,23 @@ describe('connectionOptions (DATABASE_URL -> mysql2)', () => {
     assert.deepEqual(opts('mysql://u@h/d?ssl-mode=verify_ca').ssl, { rejectUnauthorized: true });
     assert.deepEqual(opts('mysql://u@h/d?ssl-mode=REQUIRED').ssl, { rejectUnauthorized: false });
     assert.equal(opts('mysql://u@h/d?ssl-mode=DISABLED').ssl, undefined);
+  });
+
+  test('DATABASE_CA, as a PEM or a path, is the CA the certificate is verified against; set, it means verified TLS', () => {
+    const pem = '-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n';
+    assert.deepEqual(connectionOptions(new URL('mysql://u@h/d?ssl=true'), pem).ssl, {
+      rejectUnauthorized: true,
+      ca: pem,
+    });
+    assert.deepEqual(connectionOptions(new URL('mysql://u@h/d'), pem).ssl, { rejectUnauthorized: true, ca: pem });
+    const file = join(mkdtempSync(join(tmpdir(), 'ca-')), 'ca.pem');
+    writeFileSync(file, pem);
+    assert.deepEqual(connectionOptions(new URL('mysql://u@h/d'), file).ssl, { rejectUnauthorized: true, ca: pem });
+    // Asking for encryption without verification by name still means that.
+    assert.deepEqual(connectionOptions(new URL('mysql://u@h/d?ssl-mode=REQUIRED'), pem).ssl, {
+      rejectUnauthorized: false,
+    });
+    assert.equal(readEnv(databaseVars, { DATABASE_URL: 'mysql://u@h/d', DATABASE_CA: file }).databaseCa, file);
   });
 
   test('redactUrl hides the password', () => {

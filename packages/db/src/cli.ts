@@ -36,22 +36,26 @@ async function main(argv: string[]): Promise<void> {
     process.exitCode = values.help ? 0 : 2;
     return;
   }
-  const { databaseUrl } = readEnv(databaseVars);
+  const { databaseUrl, databaseCa } = readEnv(databaseVars);
   if (command === 'migrate') {
-    const result = await migrate(databaseUrl);
+    const result = await migrate(databaseUrl, 'max', databaseCa);
     console.log(
       `${redactUrl(databaseUrl)}: schema version ${result.version}` +
         (result.applied.length ? ` (applied ${result.applied.map((f) => basename(f)).join(', ')})` : ' (up to date)'),
     );
     return;
   }
-  const result = await seed(databaseUrl, {
-    members: count('members', values.members, 1_000),
-    articles: count('articles', values.articles, 1_000),
-    participations: count('participations', values.participations, 2_000),
-    passwordCost: count('password-cost', values['password-cost'], SEED_PASSWORD_COST),
-    sharedPassword: values['shared-password'] === true,
-  });
+  const result = await seed(
+    databaseUrl,
+    {
+      members: count('members', values.members, 1_000),
+      articles: count('articles', values.articles, 1_000),
+      participations: count('participations', values.participations, 2_000),
+      passwordCost: count('password-cost', values['password-cost'], SEED_PASSWORD_COST),
+      sharedPassword: values['shared-password'] === true,
+    },
+    databaseCa,
+  );
   console.log(
     `seeded in ${(result.ms / 1000).toFixed(1)} s: ${result.members} members, ${result.articles} articles,` +
       ` ${result.participations} participations in total`,

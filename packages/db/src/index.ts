@@ -4,3 +4,4 @@ export * from './seed.js';
 export * from './server.js';
 export * from './test-database.js';
 export * from './wait.js';
+export * from './tls.js';

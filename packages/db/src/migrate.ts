@@ -11,9 +11,9 @@ export interface MigrateResult {
   readonly version: number;
 }
 
-/** Brings the database named in `url` to the latest schema version. */
-export async function migrate(url: URL, target = 'max'): Promise<MigrateResult> {
-  const conn = await mysql.createConnection({ ...connectionOptions(url), multipleStatements: true });
+/** Brings the database named in `url` to the latest schema version; `ca` is DATABASE_CA. */
+export async function migrate(url: URL, target = 'max', ca?: string): Promise<MigrateResult> {
+  const conn = await mysql.createConnection({ ...connectionOptions(url, ca), multipleStatements: true });
   try {
     const database = decodeURIComponent(url.pathname.slice(1));
     const postgrator = new Postgrator({

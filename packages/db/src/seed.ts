@@ -167,10 +167,10 @@ async function seedParticipations(conn: Conn, count: number): Promise<void> {
   );
 }
 
-/** Adds the given numbers of rows to the database in `url` (reference data once). */
-export async function seed(url: URL, counts: SeedCounts): Promise<SeedResult> {
+/** Adds the given numbers of rows to the database in `url` (reference data once); `ca` is DATABASE_CA. */
+export async function seed(url: URL, counts: SeedCounts, ca?: string): Promise<SeedResult> {
   const started = performance.now();
-  const conn = await mysql.createConnection(connectionOptions(url));
+  const conn = await mysql.createConnection(connectionOptions(url, ca));
   try {
     await seedReferenceData(conn);
     // One numbers table for every set-based phase.

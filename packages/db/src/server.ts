@@ -6,6 +6,7 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
 import mysql from 'mysql2/promise';
+import { generateTls } from './tls.js';
 
 export type ServerOptions = Readonly<Record<string, string | number | boolean>>;
 
@@ -18,6 +19,11 @@ export interface StartServerOptions {
   readonly options?: ServerOptions;
   /** How long to wait for the server to accept connections. */
   readonly startTimeoutMs?: number;
+  /**
+   * Require verified TLS (`require_secure_transport=ON`) with a CA and certificate made for this
+   * start; `url` then carries `?ssl=true` and clients need `ca` (DATABASE_CA).
+   */
+  readonly tls?: boolean;
 }
 
 export interface MysqlServer {
@@ -27,6 +33,8 @@ export interface MysqlServer {
   readonly dataDir: string;
   readonly flavor: 'mariadb' | 'mysql';
   readonly pid: number;
+  /** The CA certificate (PEM) when started with `tls`. */
+  readonly ca: string | undefined;
   /** Stops the server (SIGTERM, then SIGKILL) and deletes a temporary data dir. */
   stop(): Promise<void>;
 }
@@ -164,7 +172,13 @@ function installSignalHook(): void {
   }
 }
 
-async function waitUntilAccepting(url: URL, child: ChildProcess, logFile: string, timeoutMs: number): Promise<void> {
+async function waitUntilAccepting(
+  url: URL,
+  ca: string | undefined,
+  child: ChildProcess,
+  logFile: string,
+  timeoutMs: number,
+): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   let lastError: unknown;
   while (Date.now() < deadline) {
@@ -173,7 +187,12 @@ async function waitUntilAccepting(url: URL, child: ChildProcess, logFile: string
       throw new Error(`the database server exited during start (code ${child.exitCode}):\n${log}`);
     }
     try {
-      const conn = await mysql.createConnection({ host: url.hostname, port: Number(url.port), user: 'root' });
+      const conn = await mysql.createConnection({
+        host: url.hostname,
+        port: Number(url.port),
+        user: 'root',
+        ...(ca === undefined ? {} : { ssl: { ca, rejectUnauthorized: true } }),
+      });
       await conn.end();
       return;
     } catch (err) {
@@ -198,6 +217,7 @@ export async function startMysqlServer(opts: StartServerOptions = {}): Promise<M
   mkdirSync(tmpDir, { recursive: true });
   const port = opts.port ?? (await freePort());
   const logFile = join(baseDir, 'server.log');
+  const tls = opts.tls ? generateTls(join(baseDir, 'tls')) : undefined;
   const args = [
     '--no-defaults',
     `--datadir=${dataDir}`,
@@ -215,6 +235,14 @@ export async function startMysqlServer(opts: StartServerOptions = {}): Promise<M
     '--innodb-flush-log-at-trx-commit=2',
     ...(flavor === 'mysql' ? ['--disable-log-bin', '--mysqlx=OFF'] : ['--skip-log-bin']),
     ...(process.getuid?.() === 0 ? ['--user=root'] : []),
+    ...(tls
+      ? [
+          `--ssl-ca=${tls.caFile}`,
+          `--ssl-cert=${tls.certFile}`,
+          `--ssl-key=${tls.keyFile}`,
+          '--require-secure-transport=ON',
+        ]
+      : []),
     ...Object.entries(opts.options ?? {}).map(([k, v]) => `--${k.replaceAll('_', '-')}=${v}`),
   ];
   const child = spawn(binary, args, { stdio: 'ignore' });
@@ -225,9 +253,9 @@ export async function startMysqlServer(opts: StartServerOptions = {}): Promise<M
     persistent.delete(child);
     if (isTemporary) rmSync(baseDir, { recursive: true, force: true });
   };
-  const url = new URL(`mysql://root@127.0.0.1:${port}/mysql`);
+  const url = new URL(`mysql://root@127.0.0.1:${port}/mysql${tls ? '?ssl=true' : ''}`);
   try {
-    await waitUntilAccepting(url, child, logFile, opts.startTimeoutMs ?? 60_000);
+    await waitUntilAccepting(url, tls?.caPem, child, logFile, opts.startTimeoutMs ?? 60_000);
   } catch (err) {
     child.kill('SIGKILL');
     forget();
@@ -239,6 +267,7 @@ export async function startMysqlServer(opts: StartServerOptions = {}): Promise<M
     dataDir: baseDir,
     flavor,
     pid: child.pid!,
+    ca: tls?.caPem,
     async stop() {
       if (child.exitCode === null && child.signalCode === null) {
         const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));

@@ -21,6 +21,8 @@ export function testEnv(db: TestDatabase, overrides: Record<string, string> = {}
     DB_WARM_TIMEOUT_MS: '10000',
     SHUTDOWN_DELAY_MS: '0',
     WARM_ON_BOOT: 'false',
+    // Tests warm many instances; the self-warm has its own test (warm-up.test.ts).
+    WARM_REQUESTS: '0',
     LOG_LEVEL: 'silent',
     // Tests sign in often from one address; the limits have their own test (test/reliability/sign-in-flood).
     RATE_LIMIT_AUTH_IP_MAX: '1000000',

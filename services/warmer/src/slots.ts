@@ -30,6 +30,8 @@ const WAIT_TIMEOUT_MARGIN_S = 30;
 
 export interface FleetSlotsOptions {
   databaseUrl: URL;
+  /** DATABASE_CA: PEM or path. */
+  databaseCa?: string | undefined;
   slots: number;
   prefix: string;
   /** Longest one warm-up holds a slot (WARMER_WARM_TIMEOUT_MS); sets the session's wait_timeout. */
@@ -55,7 +57,7 @@ export interface SlotsStatus {
 }
 
 export class FleetSlots {
-  readonly #opts: Required<FleetSlotsOptions>;
+  readonly #opts: Required<Omit<FleetSlotsOptions, 'databaseCa'>> & Pick<FleetSlotsOptions, 'databaseCa'>;
   #conn: mysql.Connection | undefined;
   #connecting: Promise<mysql.Connection> | undefined;
   /** index -> lease token. Also reserves an index before its GET_LOCK: the same session may take
@@ -188,7 +190,7 @@ export class FleetSlots {
     if (this.#conn) return Promise.resolve(this.#conn);
     this.#connecting ??= mysql
       .createConnection({
-        ...connectionOptions(this.#opts.databaseUrl),
+        ...connectionOptions(this.#opts.databaseUrl, this.#opts.databaseCa),
         connectTimeout: this.#opts.queryTimeoutMs,
         enableKeepAlive: true,
         keepAliveInitialDelay: this.#opts.pingIntervalMs,

@@ -53,6 +53,7 @@ export class Warmer {
     this.#replay = opts.replay;
     this.#slots = new FleetSlots({
       databaseUrl: config.databaseUrl,
+      databaseCa: config.databaseCa,
       slots: config.warmSlots,
       prefix: config.slotPrefix,
       warmTimeoutMs: config.warmTimeoutMs,

@@ -21,7 +21,7 @@ export async function readLimitsWithRetry(config: ApiConfig, log: FastifyBaseLog
   const where = redactUrl(config.databaseUrl);
   for (let attempt = 0; ; attempt++) {
     try {
-      return await readServerLimits(config.databaseUrl, config.connectTimeoutMs);
+      return await readServerLimits(config.databaseUrl, config.connectTimeoutMs, config.databaseCa);
     } catch (err) {
       const code = errorCode(err);
       const message = (err as Error).message;

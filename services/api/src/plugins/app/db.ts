@@ -19,7 +19,7 @@ export default fp(
     const limits = await readLimitsWithRetry(config, fastify.log);
     const size = decidePoolSize(config, limits, fastify.log);
     const pool = new DbPool({
-      connection: connectionOptions(config.databaseUrl),
+      connection: connectionOptions(config.databaseUrl, config.databaseCa),
       size,
       warmConcurrency: config.warmConcurrency,
       connectTimeoutMs: config.connectTimeoutMs,

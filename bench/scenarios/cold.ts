@@ -1,0 +1,217 @@
+// cold: the original failure. A fresh API with a pool of 300 over verified TLS to a server with
+// max_connections 500 and thread_cache_size 8, hit at t=0 by a burst of 600 concurrent connections.
+// Arms: lazy (WARM_ON_BOOT=false, the burst starts when the port opens), warm (pool only,
+// WARM_REQUESTS=0), warm + self-warm (the default: hot routes injected before ready), warm + replay
+// (pool only, then the warmer's replay exactly as Compose and Kubernetes configure it).
+import { readFileSync } from 'node:fs';
+import { warmerVars } from '@mokakbab/config';
+import { parseReplay, ReplayError, runReplay, type ReplaySpec } from '../../services/warmer/src/index.js';
+import { startApi } from '../lib/api-process.js';
+import { counterDeltas } from '../lib/database.js';
+import { closedLoop, failedStatuses, summarize, type Sample, type Summary } from '../lib/load.js';
+import { READ_ROUTES } from '../lib/read-routes.js';
+import { goal, type Context, type Goal, type ScenarioResult, type Timeline } from '../lib/scenario.js';
+import { formatSpread, percentile, ratio, spread } from '../lib/stats.js';
+
+const POOL_SIZE = '300';
+const FIRST_MS = 2_000;
+const BUCKET_MS = 100;
+const REPLAY_TIMEOUT_MS = 5_000;
+const DEPLOYED_CONFIG = new URL('../../infra/k8s/base/config.env', import.meta.url);
+
+export const COLD_ARMS = [
+  'lazy',
+  'warm (pool only)',
+  'warm + self-warm',
+  'warm + replay',
+  'warm + self-warm, backlog 4096',
+] as const;
+type Arm = (typeof COLD_ARMS)[number];
+
+const ARM_ENV: Record<Arm, Record<string, string>> = {
+  lazy: { WARM_ON_BOOT: 'false' },
+  'warm (pool only)': { WARM_REQUESTS: '0' },
+  'warm + self-warm': {},
+  'warm + replay': { WARM_REQUESTS: '0' },
+  // The default LISTEN_BACKLOG (511) is below the 600 connections of the burst: the kernel drops
+  // the SYNs beyond it and those clients retry after 1 s, 3 s, 7 s.
+  'warm + self-warm, backlog 4096': { LISTEN_BACKLOG: '4096' },
+};
+
+/** The replay list the Kubernetes base (and Compose, the same list) gives the warmer. */
+function deployedReplay(): ReplaySpec {
+  const line = readFileSync(DEPLOYED_CONFIG, 'utf8')
+    .split('\n')
+    .find((l) => l.startsWith('WARMER_REPLAY='));
+  if (!line) throw new Error(`${DEPLOYED_CONFIG.pathname} has no WARMER_REPLAY`);
+  return parseReplay(line.slice('WARMER_REPLAY='.length), 'WARMER_REPLAY');
+}
+
+interface ColdRound {
+  readonly first: Summary;
+  readonly after: Summary;
+  readonly all: Summary;
+  readonly rps: number;
+  readonly serverCounters: Record<string, number>;
+  readonly failedStatuses: string;
+  /** The warmer's replay failing (e.g. a route slower than its timeout) is recorded, and the burst runs anyway. */
+  readonly replayError?: string;
+  readonly samples: readonly Sample[];
+}
+
+export async function cold(ctx: Context): Promise<ScenarioResult> {
+  const { profile, rounds } = ctx.args;
+  const route = READ_ROUTES.find((r) => r.name === 'participants page')!;
+  const tokens = await ctx.tokens();
+  const replay = deployedReplay();
+  const runs = await ctx.alternate(COLD_ARMS, async (arm): Promise<ColdRound> => {
+    const before = await ctx.db.connectErrors();
+    const env = { DB_POOL_SIZE: POOL_SIZE, ...ARM_ENV[arm] };
+    // Lazy: the load starts the moment /health/live answers, i.e. the port is open.
+    const api = arm === 'lazy' ? await startApi(ctx.apiEnv(env)) : await ctx.startReady(env);
+    let replayError: string | undefined;
+    try {
+      if (arm === 'warm + replay') {
+        replayError = await runReplay(new URL(api.url), replay, {
+          durationMs: Number(warmerVars.replayDurationMs.defaultValue),
+          connections: Number(warmerVars.replayConnections.defaultValue),
+          requestTimeoutMs: REPLAY_TIMEOUT_MS,
+          signal: AbortSignal.timeout(REPLAY_TIMEOUT_MS * 4),
+        }).then(
+          () => undefined,
+          (err: unknown) => (err instanceof ReplayError ? err.message : Promise.reject(err)),
+        );
+      }
+      const run = await closedLoop({
+        url: `${api.url}${route.path(ctx.articleId)}`,
+        connections: profile.burstConnections,
+        durationS: profile.burstS,
+        bearerTokens: tokens,
+      });
+      const all = summarize(run.samples);
+      const round: ColdRound = {
+        first: summarize(run.samples, (s) => s.sentMs < FIRST_MS),
+        after: summarize(run.samples, (s) => s.sentMs >= FIRST_MS),
+        all,
+        rps: all.count / run.durationS,
+        serverCounters: counterDeltas(before, await ctx.db.connectErrors()),
+        failedStatuses: failedStatuses(run.samples),
+        ...(replayError === undefined ? {} : { replayError }),
+        samples: run.samples,
+      };
+      ctx.log(
+        `cold ${arm}: first 2 s p99 ${Math.round(round.first.p99Ms)} ms, after ${Math.round(round.after.p99Ms)} ms,` +
+          ` failed ${round.failedStatuses}, aborted ${round.serverCounters.Aborted_connects}` +
+          (replayError ? `; replay failed: ${replayError}` : ''),
+      );
+      return round;
+    } finally {
+      await api.stop();
+    }
+  });
+
+  const failed = (s: Summary) => s.count - s.ok;
+  const rows = COLD_ARMS.map((arm) => {
+    const r = runs[arm];
+    const f = (pick: (x: ColdRound) => number, digits = 0) => formatSpread(spread(r.map(pick)), digits);
+    const otherErrors = r.reduce(
+      (n, x) =>
+        n +
+        Object.entries(x.serverCounters)
+          .filter(([k]) => k !== 'Aborted_connects')
+          .reduce((m, [, v]) => m + v, 0),
+      0,
+    );
+    const replayFailed = r.filter((x) => x.replayError).length;
+    return [
+      replayFailed ? `${arm} (replay failed in ${replayFailed} of ${r.length} rounds)` : arm,
+      `${r.reduce((n, x) => n + failed(x.all), 0)} (${failedStatuses(r.flatMap((x) => x.samples))})`,
+      f((x) => x.first.p50Ms, 1),
+      f((x) => x.first.p99Ms, 1),
+      f((x) => x.first.maxMs),
+      f((x) => x.after.p50Ms, 1),
+      f((x) => x.after.p99Ms, 1),
+      f((x) => x.after.maxMs),
+      f((x) => ratio(x.first.p99Ms, x.after.p99Ms) ?? Number.NaN, 2),
+      f((x) => x.rps),
+      r.reduce((n, x) => n + (x.serverCounters.Aborted_connects ?? 0), 0),
+      otherErrors,
+    ];
+  });
+  const goals: Goal[] = [];
+  for (const arm of COLD_ARMS.filter((a) => a !== 'lazy')) {
+    const r = runs[arm];
+    const gap = spread(r.map((x) => ratio(x.first.p99Ms, x.after.p99Ms) ?? Number.NaN)).median;
+    goals.push(
+      goal(
+        `${arm}: failed requests (all rounds)`,
+        r.reduce((n, x) => n + failed(x.all), 0),
+        '<=',
+        0,
+      ),
+    );
+    goals.push(
+      goal(
+        `${arm}: Aborted_connects delta (all rounds)`,
+        r.reduce((n, x) => n + (x.serverCounters.Aborted_connects ?? 0), 0),
+        '<=',
+        0,
+      ),
+    );
+    goals.push(goal(`${arm}: first-2-s p99 / steady p99 (median of rounds)`, gap, '<=', 1.5));
+  }
+  return {
+    scenario: 'cold',
+    title: 'Cold start under the original conditions',
+    setup:
+      `Fresh API per round, pool ${POOL_SIZE}, verified TLS (require_secure_transport=ON), server max_connections 500,` +
+      ` thread_cache_size 8; ${profile.burstConnections} connections at t=0 for ${profile.burstS} s on GET ${route.path(ctx.articleId)};` +
+      ` ${rounds} rounds, arms rotating; latency by send time, first 2 s vs after; median (range), failed and server counters summed.` +
+      ` Replay: the deployed WARMER_REPLAY (${replay.requests.map((r) => r.path).join(', ')}) for the default` +
+      ` ${warmerVars.replayDurationMs.defaultValue} ms on ${warmerVars.replayConnections.defaultValue} connections.`,
+    tables: [
+      {
+        caption: 'Burst of the first seconds',
+        header: [
+          'arm',
+          'failed',
+          'first 2 s p50',
+          'first 2 s p99',
+          'first 2 s max',
+          'after p50',
+          'after p99',
+          'after max',
+          'p99 first/after',
+          'req/s',
+          'Aborted_connects',
+          'Connection_errors_*',
+        ],
+        rows,
+      },
+    ],
+    goals,
+    rounds: Object.fromEntries(COLD_ARMS.map((arm) => [arm, runs[arm].map(({ samples: _s, ...x }) => x)])),
+    timeline: timeline(
+      COLD_ARMS.map((arm) => ({ arm, samples: runs[arm].flatMap((x) => x.samples) })),
+      profile.burstS * 1000,
+    ),
+  };
+}
+
+/** p99 and failed requests per 100 ms bucket of send time, all rounds of an arm pooled. */
+export function timeline(arms: readonly { arm: string; samples: readonly Sample[] }[], durationMs: number): Timeline {
+  const buckets = Math.ceil(durationMs / BUCKET_MS);
+  return {
+    bucketMs: BUCKET_MS,
+    series: arms.map(({ arm, samples }) => {
+      const latencies: number[][] = Array.from({ length: buckets }, () => []);
+      const errors = new Array<number>(buckets).fill(0);
+      for (const s of samples) {
+        const b = Math.min(buckets - 1, Math.max(0, Math.floor(s.sentMs / BUCKET_MS)));
+        if (s.status === 0 || s.status >= 300) errors[b]!++;
+        if (s.status !== 0) latencies[b]!.push(s.latencyMs);
+      }
+      return { arm, p99Ms: latencies.map((l) => (l.length ? Math.round(percentile(l, 99) * 10) / 10 : null)), errors };
+    }),
+  };
+}
