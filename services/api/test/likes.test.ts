@@ -12,7 +12,7 @@ let api: TestApi;
 before(async () => {
   db = await seededDatabase({ members: MEMBERS, articles: 3, participations: 0 });
   // 200 transactions queue for 4 connections: give each a generous wait (the point is the count).
-  api = await build(undefined, db, { env: { DB_ACQUIRE_TIMEOUT_MS: '8000' } });
+  api = await build(undefined, db, { env: { DB_ACQUIRE_TIMEOUT_MS: '8000', REQUEST_TIMEOUT_MS: '12000' } });
 });
 
 after(() => closeAll(api, db));
