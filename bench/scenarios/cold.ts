@@ -7,6 +7,7 @@
 // SYN/accept-queue drop counters on their own; request latency counts from the write (lib/burst.ts).
 import { readFileSync } from 'node:fs';
 import { warmerVars } from '@mokakbab/config';
+import { seededMember } from '@mokakbab/db';
 import { parseReplay, ReplayError, runReplay, type ReplaySpec } from '../../services/warmer/src/index.js';
 import { startApi } from '../lib/api-process.js';
 import { counterDeltas } from '../lib/database.js';
@@ -37,6 +38,17 @@ const ARM_ENV: Record<Arm, Record<string, string>> = {
   'warm + self-warm': {},
   'warm + replay': { WARM_REQUESTS: '0' },
 };
+
+/**
+ * The replay a production Secret gives the warmer (overlays/prod: WARMER_REPLAY with a warm-up
+ * member): the Kubernetes base's public list, then signed in, the participants page.
+ */
+function signedInReplay(base: ReplaySpec, member: { email: string; password: string }, path: string): ReplaySpec {
+  return {
+    signIn: member,
+    requests: [...base.requests, { method: 'GET', path, headers: { authorization: 'Bearer $TOKEN' }, expectStatus: 200 }],
+  };
+}
 
 /** The replay list the Kubernetes base (and Compose, the same list) gives the warmer. */
 function deployedReplay(): ReplaySpec {
@@ -76,7 +88,7 @@ export async function cold(ctx: Context): Promise<ScenarioResult> {
   const { profile, rounds } = ctx.args;
   const route = READ_ROUTES.find((r) => r.name === 'participants page')!;
   const tokens = await ctx.tokens();
-  const replay = deployedReplay();
+  const replay = signedInReplay(deployedReplay(), seededMember(1), route.path(ctx.articleId));
   const runs = await ctx.alternate(COLD_ARMS, async (arm): Promise<ColdRound> => {
     const before = await ctx.db.connectErrors();
     const env = { DB_POOL_SIZE: POOL_SIZE, ...ARM_ENV[arm] };
@@ -199,7 +211,7 @@ export async function cold(ctx: Context): Promise<ScenarioResult> {
       ` of its own, with the kernel's accept/SYN queue drops and SYN retransmits: ${TCP_DROP_COUNTERS.join(', ')}); once the API has` +
       ` accepted them all (its accept queue empty: "all accepted ms"), each sends its first request at once and then one after another; latency from the write, by send time, first 2 s vs after;` +
       ` median (range), failed and counters summed.` +
-      ` Replay: the deployed WARMER_REPLAY (${replay.requests.map((r) => r.path).join(', ')}) for the default` +
+      ` Replay: the production Secret's WARMER_REPLAY (sign-in, then ${replay.requests.map((r) => r.path).join(', ')}) for the default` +
       ` ${warmerVars.replayDurationMs.defaultValue} ms on ${warmerVars.replayConnections.defaultValue} connections.`,
     tables: [
       {
