@@ -39,7 +39,12 @@ export interface ScenarioResult {
   readonly rounds: unknown;
   readonly timeline?: Timeline;
   /** Set by run.ts: the command and time of the run that measured this. */
-  readonly ranWith?: { readonly command: string; readonly at: string };
+  readonly ranWith?: {
+    readonly command: string;
+    readonly at: string;
+    /** The machine's 1-minute load average when the scenario started and when it ended. */
+    readonly loadAverage?: readonly [number, number];
+  };
 }
 
 export type JwtAlgorithm = 'HS256' | 'ES256';
