@@ -163,7 +163,12 @@ test('the burst client: connections first, requests once the server accepted the
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   try {
     const { port } = server.address() as AddressInfo;
-    const run = await burst({ url: `http://127.0.0.1:${port}/x`, connections: 5, durationS: 0.3, bearerTokens: ['a', 'b'] });
+    const run = await burst({
+      url: `http://127.0.0.1:${port}/x`,
+      connections: 5,
+      durationS: 0.3,
+      bearerTokens: ['a', 'b'],
+    });
     assert.equal(run.connectMs.length, 5);
     assert.equal(run.connectFailures, 0);
     if (process.platform === 'linux') assert.ok(Number.isFinite(run.acceptedMs), 'accept queue observed');

@@ -243,7 +243,11 @@ interface Container {
   image: string;
   restartPolicy?: string;
   ports?: { name?: string; containerPort: number; hostPort?: number }[];
-  env?: { name: string; value?: string; valueFrom?: { secretKeyRef?: { name: string; key: string; optional?: boolean } } }[];
+  env?: {
+    name: string;
+    value?: string;
+    valueFrom?: { secretKeyRef?: { name: string; key: string; optional?: boolean } };
+  }[];
   envFrom?: { configMapRef?: { name: string }; secretRef?: { name: string } }[];
   startupProbe?: Probe;
   readinessProbe?: Probe;

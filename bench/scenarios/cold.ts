@@ -24,12 +24,7 @@ const BUCKET_MS = 100;
 const REPLAY_TIMEOUT_MS = 5_000;
 const DEPLOYED_CONFIG = new URL('../../infra/k8s/base/config.env', import.meta.url);
 
-export const COLD_ARMS = [
-  'lazy',
-  'warm (pool only)',
-  'warm + self-warm',
-  'warm + replay',
-] as const;
+export const COLD_ARMS = ['lazy', 'warm (pool only)', 'warm + self-warm', 'warm + replay'] as const;
 type Arm = (typeof COLD_ARMS)[number];
 
 const ARM_ENV: Record<Arm, Record<string, string>> = {
@@ -46,7 +41,10 @@ const ARM_ENV: Record<Arm, Record<string, string>> = {
 function signedInReplay(base: ReplaySpec, member: { email: string; password: string }, path: string): ReplaySpec {
   return {
     signIn: member,
-    requests: [...base.requests, { method: 'GET', path, headers: { authorization: 'Bearer $TOKEN' }, expectStatus: 200 }],
+    requests: [
+      ...base.requests,
+      { method: 'GET', path, headers: { authorization: 'Bearer $TOKEN' }, expectStatus: 200 },
+    ],
   };
 }
 
