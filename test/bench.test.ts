@@ -194,3 +194,22 @@ test('kernel counters: the drop counters and a listening port', { skip: process.
   assert.equal(tcpDrops([{ ListenDrops: 2 }, { ListenDrops: 1, TCPSynRetrans: 0 }]), 'ListenDrops 3');
   assert.equal(tcpDrops([{}, { ListenDrops: 0 }]), '0');
 });
+
+test('the burst client backs off for Retry-After when told to', async () => {
+  const server = createServer((_req, res) => {
+    const body = '{"code":"OVERLOADED"}';
+    res.writeHead(503, { 'retry-after': '1', 'content-type': 'application/json', 'content-length': body.length });
+    res.end(body);
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  try {
+    const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/`;
+    // Each connection is refused once and then waits past the end of the run.
+    const polite = await burst({ url, connections: 3, durationS: 0.3, honorRetryAfter: true });
+    assert.equal(polite.samples.length, 3);
+    const eager = await burst({ url, connections: 3, durationS: 0.3 });
+    assert.ok(eager.samples.length > 3, `${eager.samples.length} requests without the back-off`);
+  } finally {
+    server.close();
+  }
+});

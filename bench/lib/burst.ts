@@ -20,6 +20,11 @@ export interface BurstOptions {
   readonly durationS: number;
   /** Authorization header values used in turn, one per request; none means no header. */
   readonly bearerTokens?: readonly string[];
+  /**
+   * A connection answered 503 with Retry-After waits that long before its next request, as a client
+   * that backs off does (autocannon sends the next one at once).
+   */
+  readonly honorRetryAfter?: boolean;
 }
 
 export interface BurstResult {
@@ -42,6 +47,7 @@ const ACCEPT_POLL_MS = 5;
 const HEADER_END = Buffer.from('\r\n\r\n');
 const CONTENT_LENGTH = /\r\ncontent-length:\s*(\d+)/i;
 const ERROR_CODE = /"code":"([A-Z_]+)"/;
+const RETRY_AFTER = /\r\nretry-after:\s*(\d+)/i;
 
 interface Conn {
   socket: Socket;
@@ -66,6 +72,7 @@ export async function burst(opts: BurstOptions): Promise<BurstResult> {
   let connectFailures = 0;
   const errorCodes: Record<string, number> = {};
   const conns = new Set<Conn>();
+  const pauses = new Set<NodeJS.Timeout>();
   let startedAt = Number.NaN;
   let endAt = Number.POSITIVE_INFINITY;
   let stopping = false;
@@ -109,6 +116,15 @@ export async function burst(opts: BurstOptions): Promise<BurstResult> {
     }
     if (c.sentAt !== null) finish(c, status);
     if (/\r\nconnection:\s*close/i.test(headers)) return reopen(c);
+    const retryAfterS = status === 503 && opts.honorRetryAfter ? Number(RETRY_AFTER.exec(headers)?.[1] ?? 0) : 0;
+    if (retryAfterS > 0) {
+      const pause = setTimeout(() => {
+        pauses.delete(pause);
+        if (conns.has(c)) send(c);
+      }, retryAfterS * 1000);
+      pauses.add(pause);
+      return;
+    }
     send(c);
   };
   // A connection that failed or timed out is replaced; its request counts as failed (status 0).
@@ -185,6 +201,7 @@ export async function burst(opts: BurstOptions): Promise<BurstResult> {
   // Requests sent before the end are waited for (bounded by their timeout): they belong to the run.
   if (inFlight > 0) await settled;
   clearInterval(scan);
+  for (const pause of pauses) clearTimeout(pause);
   const durationS = now() / 1000;
   for (const c of conns) {
     conns.delete(c);
