@@ -10,7 +10,8 @@ import { Transform } from 'node:stream';
 import mysql from 'mysql2/promise';
 import { prettyFactory } from 'pino-pretty';
 import { connectionOptions, DEFAULT_PORTS, databaseVars, readEnv, redactUrl, TEST_VARS } from '@mokakbab/config';
-import { freePort, migrate, NoServerBinaryError, seed, seededMember, startMysqlServer } from '@mokakbab/db';
+import { migrate, seed, seededMember } from '@mokakbab/db';
+import { freePort, NoServerBinaryError, startMysqlServer } from '@mokakbab/testkit';
 import { dockerAvailable, startDockerMysql } from './dev-docker.js';
 
 const ROOT = new URL('..', import.meta.url).pathname;

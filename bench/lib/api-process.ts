@@ -1,7 +1,7 @@
 // One API (or bench server) child process from source, on free loopback ports, stopped for sure by `stop()`.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { freePort } from '@mokakbab/db';
+import { freePort } from '@mokakbab/testkit';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 // Generous: a pool of 300 over TLS plus the self-warm on a machine shared with other work.

@@ -4,7 +4,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import { getJson } from './wait.js';
-import type { TargetStatus, WarmerStatus } from '../../services/warmer/src/index.js';
+import type { TargetStatus, WarmerStatus } from '@mokakbab/warmer';
 
 const ROOT = resolve(import.meta.dirname, '../..');
 export const API_ENTRY = 'services/api/src/server.ts';

@@ -1,5 +1,5 @@
 // Bounded polling (the harness's) and small HTTP helpers for the cross-service tests.
-export { waitFor } from '@mokakbab/db';
+export { waitFor } from '@mokakbab/testkit';
 
 export interface JsonResponse<T> {
   status: number;

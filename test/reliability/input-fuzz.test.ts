@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import fc from 'fast-check';
-import type { TestDatabase } from '@mokakbab/db';
+import type { TestDatabase } from '@mokakbab/testkit';
 import { bearer, build, closeAll, errorBody, seededDatabase, type TestApi } from '../../services/api/test/helper.js';
 import { accessTokenFor } from '../../services/api/test/helper-tokens.js';
 

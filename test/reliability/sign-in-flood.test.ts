@@ -6,7 +6,7 @@
 // the production scrypt cost, so the attackers' client work is not on the server's event loop.
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
-import type { TestDatabase } from '@mokakbab/db';
+import type { TestDatabase } from '@mokakbab/testkit';
 import { Pool } from 'undici';
 import { build, closeAll, errorBody, seededDatabase, type TestApi } from '../../services/api/test/helper.js';
 import { startApi, type ApiProcess } from '../helpers/processes.js';

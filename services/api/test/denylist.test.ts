@@ -4,7 +4,7 @@ import { after, before, test } from 'node:test';
 import mysql from 'mysql2/promise';
 import { pino } from 'pino';
 import { connectionOptions } from '@mokakbab/config';
-import { createTestDatabase, type TestDatabase } from '@mokakbab/db';
+import { createTestDatabase, type TestDatabase } from '@mokakbab/testkit';
 import { Denylist, type DenylistDb } from '../src/auth/denylist.js';
 import { newTokenId } from '../src/auth/token-id.js';
 

@@ -6,7 +6,7 @@ import { once } from 'node:events';
 import { fileURLToPath } from 'node:url';
 import { createInterface } from 'node:readline';
 import { after, before, test } from 'node:test';
-import type { TestDatabase } from '@mokakbab/db';
+import type { TestDatabase } from '@mokakbab/testkit';
 import { seededDatabase, testEnv, waitFor } from './helper.js';
 
 const SERVER = fileURLToPath(new URL('../src/server.ts', import.meta.url));

@@ -32,7 +32,7 @@ export async function startTestWarmer(
   };
 }
 
-export { waitFor } from '@mokakbab/db';
+export { waitFor } from '@mokakbab/testkit';
 
 export async function getJson(url: string): Promise<{ status: number; body: Record<string, unknown> }> {
   const res = await fetch(url, { signal: AbortSignal.timeout(5_000) });
