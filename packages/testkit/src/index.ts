@@ -5,3 +5,4 @@ export * from './test-database.js';
 export * from './wait.js';
 export * from './tls.js';
 export * from './slow-handshakes.js';
+export * from './processes.js';

@@ -107,14 +107,8 @@ export function errorBody(res: LightMyRequestResponse): ErrorBody {
   return body;
 }
 
-/** Polls `check` until it returns true or `timeoutMs` passes (then throws with `what`). */
-export async function waitFor(what: string, check: () => boolean | Promise<boolean>, timeoutMs = 5_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 25));
-  }
-}
+// The testkit's bounded wait: polls until `check` is true, then fails naming what it waited for.
+export { waitFor } from '@mokakbab/testkit';
 
 /** Closes what a test file built, in order: both instances (the pool with them), then the database. */
 export async function closeAll(api: TestApi | undefined, db: TestDatabase | undefined): Promise<void> {
