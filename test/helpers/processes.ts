@@ -121,8 +121,6 @@ export async function runWarmerToExit(
   timeoutMs = 30_000,
 ): Promise<{ code: number | string; stderr: string }> {
   const proc = spawnService(WARMER_ENTRY, { WARMER_HOST: '127.0.0.1', WARMER_PORT: '0', ...env });
-  const timer = setTimeout(() => proc.child.kill('SIGKILL'), timeoutMs);
-  const code = await proc.exited;
-  clearTimeout(timer);
+  const code = await proc.exitWithin(timeoutMs);
   return { code, stderr: proc.stderr() };
 }

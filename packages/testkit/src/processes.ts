@@ -27,6 +27,8 @@ export interface Spawned {
   /** Resolves with the exit code (or the signal name) once the process has exited. */
   readonly exited: Promise<number | string>;
   hasExited(): boolean;
+  /** Waits up to `timeoutMs` for the process to exit by itself, then SIGKILLs it. */
+  exitWithin(timeoutMs: number): Promise<number | string>;
   /** Sends `signal`, waits up to `timeoutMs` for the exit, then SIGKILLs (the group when detached). */
   stop(signal?: NodeJS.Signals, timeoutMs?: number): Promise<number | string>;
 }
@@ -77,18 +79,22 @@ export function spawnTracked(opts: SpawnOptions): Spawned {
     });
   });
   const hasExited = () => child.exitCode !== null || child.signalCode !== null;
+  const exitWithin = async (timeoutMs: number) => {
+    const timer = setTimeout(() => kill(child, detached), timeoutMs);
+    try {
+      return await exited;
+    } finally {
+      clearTimeout(timer);
+    }
+  };
   return {
     child,
     exited,
     hasExited,
-    async stop(signal = 'SIGTERM', timeoutMs = 15_000) {
-      if (!hasExited()) {
-        child.kill(signal);
-        const timer = setTimeout(() => kill(child, detached), timeoutMs);
-        await exited;
-        clearTimeout(timer);
-      }
-      return exited;
+    exitWithin,
+    stop(signal = 'SIGTERM', timeoutMs = 15_000) {
+      if (!hasExited()) child.kill(signal);
+      return exitWithin(timeoutMs);
     },
   };
 }
