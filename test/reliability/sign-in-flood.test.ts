@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import type { TestDatabase } from '@mokakbab/testkit';
 import { Pool } from 'undici';
-import { build, closeAll, errorBody, seededDatabase, type TestApi } from '../../services/api/test/helper.js';
+import { build, closeAll, errorBody, seededDatabase, type TestApi } from '@mokakbab/api/test/helper';
 import { startApi, type ApiProcess } from '../helpers/processes.js';
 import { waitFor } from '../helpers/wait.js';
 
