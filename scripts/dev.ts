@@ -10,7 +10,14 @@ import mysql from 'mysql2/promise';
 import { prettyFactory } from 'pino-pretty';
 import { connectionOptions, DEFAULT_PORTS, databaseVars, readEnv, redactUrl, TEST_VARS } from '@mokakbab/config';
 import { migrate, seed, seededMember } from '@mokakbab/db';
-import { freePort, NoServerBinaryError, spawnTracked, startMysqlServer, waitFor, type Spawned } from '@mokakbab/testkit';
+import {
+  freePort,
+  NoServerBinaryError,
+  spawnTracked,
+  startMysqlServer,
+  waitFor,
+  type Spawned,
+} from '@mokakbab/testkit';
 import { dockerAvailable, startDockerMysql } from './dev-docker.js';
 
 const ROOT = new URL('..', import.meta.url).pathname;

@@ -34,5 +34,8 @@ test('a missing or mistyped field fails and is named', () => {
   assert.equal(isPoolStats({ ...stats, total: '3' }), false);
   assert.equal(isPoolStats({ ...stats, warmedAt: 5 }), false);
   assert.equal(isPoolStats({ ...stats, connectErrors: { ECONNREFUSED: 'many' } }), false);
-  assert.equal(isPoolStats({ statusCode: 503, code: 'POOL_CLOSED', error: 'Service Unavailable', message: 'closing' }), false);
+  assert.equal(
+    isPoolStats({ statusCode: 503, code: 'POOL_CLOSED', error: 'Service Unavailable', message: 'closing' }),
+    false,
+  );
 });
