@@ -85,8 +85,8 @@ describe(
     for (const scenario of SCENARIOS) {
       test(`${scenario}: runs, every check passes, the summary is written as JSON and text`, async () => {
         // k6 writes handleSummary's files but does not create their folder.
-      const results = join(dir, scenario);
-      mkdirSync(results);
+        const results = join(dir, scenario);
+        mkdirSync(results);
         const env = {
           BASE_URL: api.url,
           DURATION: '3s',
