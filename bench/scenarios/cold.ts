@@ -8,7 +8,7 @@
 import { readFileSync } from 'node:fs';
 import { warmerVars } from '@mokakbab/config';
 import { seededMember } from '@mokakbab/db';
-import { parseReplay, ReplayError, runReplay, type ReplaySpec } from '../../services/warmer/src/index.js';
+import { parseReplay, ReplayError, runReplay, type ReplaySpec } from '@mokakbab/warmer';
 import { startApi } from '../lib/api-process.js';
 import { counterDeltas } from '../lib/database.js';
 import { burst } from '../lib/burst.js';
