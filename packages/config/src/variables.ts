@@ -171,6 +171,14 @@ export const httpVars = {
     default: 4_096,
     min: 1,
   }),
+  // Node accepts one connection per event-loop iteration per listening socket: a burst against a busy
+  // loop waited seconds in the accept queue with one (bench cold, k6 clock).
+  listenSockets: int('LISTEN_SOCKETS', {
+    doc: 'Listening sockets on the public port (SO_REUSEPORT, each with LISTEN_BACKLOG); one loop iteration accepts up to this many connections. 1: one socket.',
+    default: 4,
+    min: 1,
+    max: 64,
+  }),
   shutdownDelayMs: int('SHUTDOWN_DELAY_MS', {
     doc: 'After SIGTERM, ready answers 503 and serving continues this long so endpoints are removed.',
     default: 5_000,
