@@ -45,7 +45,12 @@ export interface BurstResult {
   readonly acceptedMs: number | undefined;
   /** Answers other than 2xx by status and the error body's `code` ("503 OVERLOADED": 12). */
   readonly errorCodes: Record<string, number>;
-  /** Samples with sentMs counted from the moment the first requests were written. */
+  /**
+   * ms from t=0 until the moment samples' sentMs count from: when the first requests were written
+   * once the server had accepted every connection, or 0 with the k6 clock.
+   */
+  readonly clockStartMs: number;
+  /** Samples with sentMs counted from clockStartMs. */
   readonly samples: readonly Sample[];
   readonly durationS: number;
 }
@@ -234,7 +239,8 @@ export async function burst(opts: BurstOptions): Promise<BurstResult> {
     conns.delete(c);
     c.socket.destroy();
   }
-  return { connectMs, connectFailures, acceptedMs, errorCodes, samples, durationS };
+  const clockStartMs = startedAt - t0;
+  return { connectMs, connectFailures, acceptedMs, clockStartMs, errorCodes, samples, durationS };
 }
 
 /**
