@@ -171,11 +171,11 @@ export const httpVars = {
     default: 4_096,
     min: 1,
   }),
-  // Node accepts one connection per event-loop iteration per listening socket: a burst against a busy
-  // loop waited seconds in the accept queue with one (bench cold, k6 clock).
+  // Node accepts one connection per event-loop iteration per listening socket. More sockets did not
+  // shorten a 600-connection burst's accept wait in the bench (cold, k6 clock: 4 sockets were slower).
   listenSockets: int('LISTEN_SOCKETS', {
     doc: 'Listening sockets on the public port (SO_REUSEPORT, each with LISTEN_BACKLOG); one loop iteration accepts up to this many connections. 1: one socket.',
-    default: 4,
+    default: 1,
     min: 1,
     max: 64,
   }),
