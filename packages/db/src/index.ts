@@ -5,3 +5,4 @@ export * from './server.js';
 export * from './test-database.js';
 export * from './wait.js';
 export * from './tls.js';
+export * from './replication.js';
