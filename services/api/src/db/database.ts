@@ -28,8 +28,14 @@ export interface TxConnection {
 const DEADLOCK_RETRIES = 3;
 const DEADLOCK_PAUSE_MS = 20;
 
+/** Picks the server of each idempotent read (db/replicas.ts). */
+export interface ReadRouter {
+  read<T>(sql: string, params?: unknown[]): Promise<T>;
+}
+
 export class DbPool extends ConnectionPool {
   private inFlight = 0;
+  private readRouter: ReadRouter | undefined;
   private statementObserver: StatementObserver | undefined;
 
   /** Statements (and transactions) running now. */
@@ -45,11 +51,21 @@ export class DbPool extends ConnectionPool {
     return this.run<T>('write', await this.acquire(false, this.acquireDeadline()), sql, params);
   }
 
+  /** Sends `read` to the servers the router picks (read replicas); without one, reads run here. */
+  routeReads(router: ReadRouter): void {
+    this.readRouter = router;
+  }
+
+  /** An idempotent read: on a read replica when a router is set (replicas.ts decides), else readHere. */
+  read<T = unknown>(sql: string, params?: unknown[]): Promise<T> {
+    return this.readRouter ? this.readRouter.read<T>(sql, params) : this.readHere<T>(sql, params);
+  }
+
   /**
    * Like query, but a read that failed because its connection was dead runs once more on a
-   * validated one, within what is left of the same acquire deadline.
+   * validated one, within what is left of the same acquire deadline. Always on this pool's server.
    */
-  async read<T = unknown>(sql: string, params?: unknown[]): Promise<T> {
+  async readHere<T = unknown>(sql: string, params?: unknown[]): Promise<T> {
     const deadline = this.acquireDeadline();
     try {
       return await this.run<T>('read', await this.acquire(false, deadline), sql, params);
