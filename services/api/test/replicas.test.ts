@@ -201,6 +201,27 @@ describe('read replicas on real replication', () => {
     );
   });
 
+  test('a replica down at start: ready with DB_REPLICAS_REQUIRED=1, the replica joins when it answers', async (t) => {
+    const [late, live] = set.replicas as [ReplicaServer, ReplicaServer];
+    await late.kill();
+    const startedAt = performance.now();
+    const api = await buildApi(t, { DB_REPLICAS_REQUIRED: '1' });
+    const readyMs = Math.round(performance.now() - startedAt);
+    const lateStats = (await replicaStats(api)).find((r) => r.server === serverOf(late))!;
+    assert.deepEqual([lateStats.state, lateStats.target], ['warming', 0]);
+    const before = await comSelect(live.query);
+    assert.deepEqual(new Set(await readArticles(api, 20)), new Set([200]));
+    assert.ok((await comSelect(live.query)) - before >= 20, 'the live replica serves the reads');
+    await late.restart();
+    const joinedMs = await waitForState(api, late, 'serving', 30_000);
+    const joined = await comSelect(late.query);
+    await readArticles(api, 20);
+    assert.ok((await comSelect(late.query)) - joined >= 10, 'the late replica serves reads once it joined');
+    t.diagnostic(
+      `[measure] replica down at start: ready in ${readyMs} ms without it; joined ${joinedMs} ms after its restart`,
+    );
+  });
+
   test('every replica down: reads run on the primary, then move back', async (t) => {
     const api = await buildApi(t);
     await Promise.all(set.replicas.map((r) => r.kill()));

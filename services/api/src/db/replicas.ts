@@ -17,13 +17,15 @@
  *   back under. A probe that fails or does not answer within one interval takes it out as `down`.
  * - A read that finds its replica dead (or its pool refusing) runs on the next replica, then on
  *   the primary, so a replica that dies costs a retry, never a 5xx.
+ * - A replica unreachable at start has no pool yet (its size needs its max_connections): the
+ *   probe keeps trying to open it, and it joins the rotation once its pool is warm.
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { performance } from 'node:perf_hooks';
 import type { Logger } from 'pino';
 import type { DbPool } from './database.js';
 import { errorCode, isUnavailableError, PoolUnavailableError } from './errors.js';
-import type { PoolStats } from './stats.js';
+import { PoolCounters, type PoolStats } from './stats.js';
 
 /** Warming: pool not warm yet; serving: in rotation; lagging: behind by more than maxLagMs; down: probe failing. */
 export const REPLICA_STATES = ['warming', 'serving', 'lagging', 'down'] as const;
@@ -49,10 +51,20 @@ export interface ReadScope {
   member(): number | undefined;
 }
 
+export interface ReplicaSource {
+  /** host:port, for logs, /pool and metrics. */
+  readonly server: string;
+  /** Reads the replica's limits and makes its planned pool (rejects while it is unreachable). */
+  open(): Promise<DbPool>;
+  /** An open() already under way (started with the API). */
+  readonly opening?: Promise<DbPool>;
+}
+
 export interface ReplicaRouterOptions {
   primary: DbPool;
-  replicas: readonly { server: string; pool: DbPool }[];
-  flavor: 'mariadb' | 'mysql';
+  replicas: readonly ReplicaSource[];
+  /** The GTID dialect; read from the primary's VERSION() at the first probe when not given. */
+  flavor?: 'mariadb' | 'mysql';
   maxLagMs: number;
   /** Replicas that must be warm before warm() resolves. */
   required: number;
@@ -63,7 +75,9 @@ export interface ReplicaRouterOptions {
 
 interface Member {
   readonly server: string;
-  readonly pool: DbPool;
+  readonly open: () => Promise<DbPool>;
+  pool: DbPool | undefined;
+  opening: Promise<DbPool> | undefined;
   state: ReplicaState;
   lagMs: number | null;
   outstanding: number;
@@ -83,6 +97,16 @@ const PRIMARY_POSITION_SQL = {
   mariadb: 'SELECT @@GLOBAL.gtid_binlog_pos AS position',
   mysql: 'SELECT @@GLOBAL.gtid_executed AS position',
 } as const;
+// What /pool shows for a replica whose pool could not be opened yet.
+const NO_POOL_STATS: PoolStats = new PoolCounters().snapshot({
+  target: 0,
+  total: 0,
+  idle: 0,
+  busy: 0,
+  connecting: 0,
+  queued: 0,
+  degraded: false,
+});
 const REPLICA_POSITION_SQL = 'SELECT @@GLOBAL.gtid_slave_pos AS position';
 const MYSQL_APPLIED_SQL = 'SELECT GTID_SUBSET(?, @@GLOBAL.gtid_executed) AS applied';
 
@@ -115,6 +139,7 @@ export class ReplicaRouter {
   private probing: Promise<void> | undefined;
   private closed = false;
   private nextTie = 0;
+  private flavor: 'mariadb' | 'mysql' | undefined;
   /** Reads the primary answered in place of a replica (none in rotation, or all failed). */
   primaryFallbacks = 0;
   /** Reads kept on the primary for read-your-writes or because their request writes. */
@@ -125,10 +150,13 @@ export class ReplicaRouter {
     this.primary = opts.primary;
     this.log = opts.logger;
     this.probeIntervalMs = opts.probeIntervalMs ?? DEFAULT_PROBE_INTERVAL_MS;
+    this.flavor = opts.flavor;
     this.stickyMs = opts.maxLagMs + 2 * this.probeIntervalMs;
-    this.members = opts.replicas.map(({ server, pool }) => ({
+    this.members = opts.replicas.map(({ server, open, opening }) => ({
       server,
-      pool,
+      open,
+      pool: undefined,
+      opening,
       state: 'warming',
       lagMs: null,
       outstanding: 0,
@@ -150,7 +178,8 @@ export class ReplicaRouter {
       tried.add(member);
       member.outstanding++;
       try {
-        const rows = await member.pool.readHere<T>(sql, params);
+        // In rotation means warm, so the pool exists.
+        const rows = await member.pool!.readHere<T>(sql, params);
         member.reads++;
         return rows;
       } catch (err) {
@@ -202,7 +231,7 @@ export class ReplicaRouter {
 
   stats(): ReplicaStats[] {
     return this.members.map((m) => ({
-      ...m.pool.stats(),
+      ...(m.pool?.stats() ?? NO_POOL_STATS),
       server: m.server,
       state: m.state,
       lagMs: m.lagMs,
@@ -215,7 +244,8 @@ export class ReplicaRouter {
     this.closed = true;
     clearTimeout(this.probeTimer);
     await this.probing;
-    await Promise.all(this.members.map((m) => m.pool.close()));
+    await Promise.all(this.members.map((m) => m.opening?.catch(() => undefined)));
+    await Promise.all(this.members.map((m) => m.pool?.close()));
   }
 
   private isSticky(memberId: number | undefined): boolean {
@@ -246,10 +276,30 @@ export class ReplicaRouter {
   }
 
   private warmMember(member: Member): Promise<unknown> {
-    member.warming ??= member.pool.warm().finally(() => {
-      member.warming = undefined;
-    });
+    member.warming ??= this.openMember(member)
+      .then((pool) => pool.warm())
+      .finally(() => {
+        member.warming = undefined;
+      });
     return member.warming;
+  }
+
+  private async openMember(member: Member): Promise<DbPool> {
+    if (member.pool) return member.pool;
+    member.opening ??= member.open();
+    let pool: DbPool;
+    try {
+      pool = await member.opening;
+    } catch (err) {
+      member.opening = undefined;
+      throw err;
+    }
+    if (this.closed) {
+      await pool.close();
+      throw new PoolUnavailableError('POOL_CLOSED', 'the replica router closed while the pool opened');
+    }
+    member.pool ??= pool;
+    return member.pool;
   }
 
   private startProbe(): void {
@@ -275,8 +325,12 @@ export class ReplicaRouter {
   private async probeOnce(): Promise<void> {
     let position: string;
     try {
+      if (this.flavor === undefined) {
+        const [version] = await this.withinInterval(this.primary.readHere<{ v: string }[]>('SELECT VERSION() AS v'));
+        this.flavor = /mariadb/i.test(version!.v) ? 'mariadb' : 'mysql';
+      }
       const [row] = await this.withinInterval(
-        this.primary.readHere<{ position: string }[]>(PRIMARY_POSITION_SQL[this.opts.flavor]),
+        this.primary.readHere<{ position: string }[]>(PRIMARY_POSITION_SQL[this.flavor]),
       );
       position = row!.position;
     } catch (err) {
@@ -293,13 +347,19 @@ export class ReplicaRouter {
     if (position !== '' && last?.position !== position && member.pending.length < MAX_PENDING_SAMPLES) {
       member.pending.push({ position, atMs });
     }
-    if (!member.pool.stats().warm) {
-      // Never warmed (it was down at start): warm it in the background, probe it once warm.
-      void this.warmMember(member).catch(() => undefined);
+    if (!member.pool?.stats().warm) {
+      // Never opened or warmed (it was down at start): in the background; probed once warm.
+      void this.warmMember(member).catch((err: unknown) => {
+        this.log.warn(
+          { server: member.server, code: errorCode(err), message: (err as Error).message },
+          'replica not open yet',
+        );
+      });
       return;
     }
+    const pool = member.pool;
     try {
-      await this.withinInterval(this.dropApplied(member));
+      await this.withinInterval(this.dropApplied(member, pool));
     } catch (err) {
       if (member.state !== 'down') {
         this.log.warn({ server: member.server, code: errorCode(err) }, 'replica left the rotation: probe failed');
@@ -318,15 +378,15 @@ export class ReplicaRouter {
   }
 
   /** Removes the samples the replica has applied (they are in order: stop at the first it has not). */
-  private async dropApplied(member: Member): Promise<void> {
-    if (this.opts.flavor === 'mariadb') {
-      const [row] = await member.pool.readHere<{ position: string }[]>(REPLICA_POSITION_SQL);
+  private async dropApplied(member: Member, pool: DbPool): Promise<void> {
+    if (this.flavor === 'mariadb') {
+      const [row] = await pool.readHere<{ position: string }[]>(REPLICA_POSITION_SQL);
       const applied = row!.position;
       while (member.pending.length > 0 && mariadbApplied(member.pending[0]!.position, applied)) member.pending.shift();
       return;
     }
     while (member.pending.length > 0) {
-      const [row] = await member.pool.readHere<{ applied: number }[]>(MYSQL_APPLIED_SQL, [member.pending[0]!.position]);
+      const [row] = await pool.readHere<{ applied: number }[]>(MYSQL_APPLIED_SQL, [member.pending[0]!.position]);
       if (Number(row!.applied) !== 1) return;
       member.pending.shift();
     }

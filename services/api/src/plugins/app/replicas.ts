@@ -9,6 +9,7 @@ import { DbPool } from '../../db/index.js';
 import { ReplicaRouter } from '../../db/replicas.js';
 import { sessionSql } from '../../db/session.js';
 import { decidePoolSize, readLimitsWithRetry } from '../../db/sizing.js';
+import { StartupError } from '../../errors.js';
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -23,6 +24,28 @@ function memberOf(request: FastifyRequest): number | undefined {
   return (request.user as { id: number } | null | undefined)?.id;
 }
 
+/**
+ * Resolves once `count` of the promises fulfilled; rejects with the first StartupError (a refused
+ * plan), or once too many rejected for `count` to be reached. Every rejection is handled.
+ */
+function firstFulfilled(promises: readonly Promise<unknown>[], count: number): Promise<void> {
+  return new Promise((resolve, reject) => {
+    let fulfilled = 0;
+    let rejected = 0;
+    if (count === 0) resolve();
+    for (const p of promises) {
+      p.then(
+        () => {
+          if (++fulfilled === count) resolve();
+        },
+        (err: unknown) => {
+          if (err instanceof StartupError || ++rejected > promises.length - count) reject(err);
+        },
+      );
+    }
+  });
+}
+
 export default fp(
   async function replicasPlugin(fastify) {
     const { config, db } = fastify;
@@ -30,15 +53,17 @@ export default fp(
       fastify.decorate('replicas', null);
       return;
     }
-    const servers = await Promise.all(
-      config.replicaUrls.map(async (url) => {
-        const server = url.host;
-        const log = fastify.log.child({ component: 'replica', server });
-        // The same start-up rules as the primary's: limits read with retries, the plan checked.
+    const required = config.replicasRequired ?? config.replicaUrls.length;
+    const sources = config.replicaUrls.map((url) => {
+      const server = url.host;
+      const log = fastify.log.child({ component: 'replica', server });
+      // The primary's start-up rules: limits read with retries, the plan checked (DB_PLAN_CHECK).
+      const open = async (): Promise<DbPool> => {
         const replicaConfig = { ...config, databaseUrl: url };
         const limits = await readLimitsWithRetry(replicaConfig, log);
         const size = decidePoolSize(replicaConfig, limits, log, 'replica');
-        const pool = new DbPool({
+        log.info({ url: redactUrl(url), size, version: limits.version }, 'replica pool');
+        return new DbPool({
           connection: connectionOptions(url, config.databaseCa),
           size,
           warmConcurrency: config.warmConcurrency,
@@ -52,17 +77,27 @@ export default fp(
           sessionSql: sessionSql(limits.version, config.queryTimeoutMs),
           logger: log as unknown as Logger,
         });
-        log.info({ url: redactUrl(url), size }, 'replica pool');
-        return { server, pool, version: limits.version };
-      }),
-    );
+      };
+      return { server, open, opening: open() };
+    });
+    // Like the primary's, a replica plan that does not fit refuses the start; the start waits for
+    // the DB_REPLICAS_REQUIRED replicas it needs, the others join when they answer.
+    try {
+      await firstFulfilled(
+        sources.map((s) => s.opening),
+        required,
+      );
+    } catch (err) {
+      // Pools already made for a start that does not happen are closed.
+      const opened = await Promise.allSettled(sources.map((s) => s.opening));
+      await Promise.all(opened.map((o) => (o.status === 'fulfilled' ? o.value.close() : undefined)));
+      throw err;
+    }
     const router = new ReplicaRouter({
       primary: db,
-      replicas: servers,
-      // The GTID dialect is the primary's; replicas of a MariaDB primary are MariaDB.
-      flavor: /mariadb/i.test(servers[0]!.version) ? 'mariadb' : 'mysql',
+      replicas: sources,
       maxLagMs: config.replicaMaxLagMs,
-      required: config.replicasRequired ?? servers.length,
+      required,
       logger: fastify.log.child({ component: 'replicas' }) as unknown as Logger,
     });
     db.routeReads(router);
