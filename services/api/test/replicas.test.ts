@@ -172,6 +172,52 @@ describe('read replicas on real replication', () => {
     );
   });
 
+  test('a statement over the time limit fails as on the primary and does not move the replica out', async (t) => {
+    const api = await buildApi(t, { DB_QUERY_TIMEOUT_MS: '300' });
+    const before = await selects();
+    // 1969: MariaDB's max_statement_time; 3024: MySQL's max_execution_time.
+    await assert.rejects(api.app.db.read('SELECT SLEEP(2)'), (err: { errno?: number }) =>
+      [1969, 3024].includes(err.errno ?? 0),
+    );
+    const [primary, ...onReplicas] = (await selects()).map((n, i) => n - before[i]!);
+    assert.ok(primary! <= 1, `the primary ran ${primary} selects (the slow read must not move there)`);
+    assert.ok(onReplicas.reduce((a, b) => a + b, 0) >= 1);
+    assert.deepEqual(
+      (await replicaStats(api)).map((r) => r.state),
+      ['serving', 'serving'],
+    );
+  });
+
+  test('a replica that stops answering (SIGSTOP): reads move within the statement deadline, no 5xx', async (t) => {
+    const queryTimeoutMs = 500;
+    const api = await buildApi(t, { DB_QUERY_TIMEOUT_MS: String(queryTimeoutMs) });
+    const [frozen] = set.replicas as [ReplicaServer, ReplicaServer];
+    process.kill(frozen.server.pid, 'SIGSTOP');
+    t.after(() => process.kill(frozen.server.pid, 'SIGCONT'));
+    const latenciesMs: number[] = [];
+    const statuses: number[] = [];
+    await Promise.all(
+      Array.from({ length: 4 }, async (_, worker) => {
+        for (let i = 0; i < 10; i++) {
+          const startedAt = performance.now();
+          const res = await api.app.inject({ url: `/articles/${1 + ((worker + i) % 10)}` });
+          latenciesMs.push(performance.now() - startedAt);
+          statuses.push(res.statusCode);
+        }
+      }),
+    );
+    const outAfterMs = await waitForState(api, frozen, 'down');
+    process.kill(frozen.server.pid, 'SIGCONT');
+    const backAfterMs = await waitForState(api, frozen, 'serving', 20_000);
+    assert.deepEqual(new Set(statuses), new Set([200]));
+    const slowestMs = Math.round(Math.max(...latenciesMs));
+    // One wait for the frozen replica (the client's statement timer) and the read again elsewhere.
+    assert.ok(slowestMs < queryTimeoutMs + 1_000, `slowest read ${slowestMs} ms`);
+    t.diagnostic(
+      `[measure] replica SIGSTOP: ${statuses.length} reads, all 200, slowest ${slowestMs} ms (DB_QUERY_TIMEOUT_MS=${queryTimeoutMs}); down ${outAfterMs} ms after the reads, back ${backAfterMs} ms after SIGCONT`,
+    );
+  });
+
   test('a replica killed with SIGKILL: reads carry on without a 5xx, it returns when it is back', async (t) => {
     const api = await buildApi(t);
     const [victim] = set.replicas as [ReplicaServer, ReplicaServer];

@@ -24,7 +24,7 @@ import { AsyncLocalStorage } from 'node:async_hooks';
 import { performance } from 'node:perf_hooks';
 import type { Logger } from 'pino';
 import type { DbPool } from './database.js';
-import { errorCode, isUnavailableError, PoolUnavailableError } from './errors.js';
+import { errorCode, isDeadConnectionError, isTransientConnectError, PoolUnavailableError } from './errors.js';
 import { PoolCounters, type PoolStats } from './stats.js';
 
 /** Warming: pool not warm yet; serving: in rotation; lagging: behind by more than maxLagMs; down: probe failing. */
@@ -120,6 +120,15 @@ function mariadbSeqs(position: string): Map<string, bigint> {
   return seqs;
 }
 
+/**
+ * The replica could not run the read: no connection, a dead one, or no answer in time. A statement
+ * that is wrong, or slow enough for the server's own time limit, would be so on any server: it
+ * fails as it would on the primary, and the replica stays in rotation.
+ */
+function movesElsewhere(err: unknown): boolean {
+  return err instanceof PoolUnavailableError || isDeadConnectionError(err) || isTransientConnectError(err);
+}
+
 export function mariadbApplied(primary: string, replica: string): boolean {
   const applied = mariadbSeqs(replica);
   for (const [domain, seq] of mariadbSeqs(primary)) if ((applied.get(domain) ?? -1n) < seq) return false;
@@ -183,8 +192,7 @@ export class ReplicaRouter {
         member.reads++;
         return rows;
       } catch (err) {
-        // A statement that is wrong is wrong everywhere; only an unavailable server moves the read.
-        if (!(err instanceof PoolUnavailableError) && !isUnavailableError(err)) throw err;
+        if (!movesElsewhere(err)) throw err;
         this.leaveRotation(member, err);
       } finally {
         member.outstanding--;
