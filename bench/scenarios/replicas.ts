@@ -38,8 +38,10 @@ export const FLEET = {
   rollout: { replicas: 10, maxSurge: 3, maxUnavailable: 0, warmS: 2 },
 } as const;
 
-export function fleetDrainS(): number {
-  return (Number(httpVars.shutdownDelayMs.defaultValue) + Number(httpVars.shutdownTimeoutMs.defaultValue)) / 1000;
+/** How long a terminating pod keeps its pools: at most the delay plus the whole drain; usually about the delay. */
+export function fleetDrainS(): { worstS: number; typicalS: number } {
+  const delayS = Number(httpVars.shutdownDelayMs.defaultValue) / 1000;
+  return { worstS: delayS + Number(httpVars.shutdownTimeoutMs.defaultValue) / 1000, typicalS: delayS };
 }
 
 /** Both replacement policies over the same fleet, as a table and one goal each. */
@@ -48,12 +50,17 @@ export function fleetPlanSimulation(): { table: Table; goals: Goal[]; results: R
     { ...FLEET.plan, maxSurge: { ...FLEET.plan.maxSurge } },
     FLEET.replicaMaxConnections,
   );
-  const drainS = fleetDrainS();
-  const policies = { TerminationStarted: false, TerminationComplete: true } as const;
+  const { worstS, typicalS } = fleetDrainS();
+  // The default policy at the worst and the usual drain; TerminationComplete at the worst.
+  const cases = {
+    [`TerminationStarted, drain ${worstS} s`]: { countTerminating: false, drainS: worstS },
+    [`TerminationStarted, drain ${typicalS} s`]: { countTerminating: false, drainS: typicalS },
+    [`TerminationComplete, drain ${worstS} s`]: { countTerminating: true, drainS: worstS },
+  };
   const results: Record<string, RolloutResult> = {};
   const rows: (string | number)[][] = [];
   const goals: Goal[] = [];
-  for (const [policy, countTerminating] of Object.entries(policies)) {
+  for (const [policy, { countTerminating, drainS }] of Object.entries(cases)) {
     const r = simulateRollout({ ...FLEET.rollout, drainS, countTerminating, servers });
     results[policy] = r;
     rows.push([
@@ -69,8 +76,8 @@ export function fleetPlanSimulation(): { table: Table; goals: Goal[]; results: R
   return {
     table: {
       caption:
-        `Fleet-plan simulation: ${FLEET.rollout.replicas} pods, surge ${FLEET.rollout.maxSurge}, warm ${FLEET.rollout.warmS} s,` +
-        ` drain ${drainS} s; pools per pod ${servers.map((s) => `${s.name} ${s.perPod}`).join(', ')}`,
+        `Fleet-plan simulation: ${FLEET.rollout.replicas} pods, surge ${FLEET.rollout.maxSurge}, warm ${FLEET.rollout.warmS} s;` +
+        ` pools per pod ${servers.map((s) => `${s.name} ${s.perPod}`).join(', ')}`,
       header: ['replacement policy', 'peak pods', ...servers.map((s) => `${s.name} peak / limit`), 'over', 'rollout s'],
       rows,
     },
