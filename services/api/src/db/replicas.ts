@@ -15,8 +15,8 @@
  *   so it rises by real time while a replica stalls, at the resolution of one interval, and needs
  *   no table or writes. Above maxLagMs the replica leaves the rotation; it returns once its lag is
  *   back under. A probe that fails or does not answer within one interval takes it out as `down`.
- * - A read that finds its replica dead (or its pool refusing) runs on the next replica, then on
- *   the primary, so a replica that dies costs a retry, never a 5xx.
+ * - A read that finds its replica dead, refusing or silent past the statement deadline runs on the
+ *   next replica, then on the primary, so a replica that dies or hangs costs a retry, never a 5xx.
  * - A replica unreachable at start has no pool yet (its size needs its max_connections): the
  *   probe keeps trying to open it, and it joins the rotation once its pool is warm.
  */
@@ -129,7 +129,7 @@ function movesElsewhere(err: unknown): boolean {
   return err instanceof PoolUnavailableError || isDeadConnectionError(err) || isTransientConnectError(err);
 }
 
-export function mariadbApplied(primary: string, replica: string): boolean {
+function mariadbApplied(primary: string, replica: string): boolean {
   const applied = mariadbSeqs(replica);
   for (const [domain, seq] of mariadbSeqs(primary)) if ((applied.get(domain) ?? -1n) < seq) return false;
   return true;
