@@ -268,6 +268,15 @@ describe('read replicas on real replication', () => {
     );
   });
 
+  test('a replica whose max_connections cannot carry the fleet refuses the start (DB_PLAN_CHECK=refuse)', async (t) => {
+    const [small] = set.replicas as [ReplicaServer, ReplicaServer];
+    const [row] = await small.query<{ n: number }[]>('SELECT @@GLOBAL.max_connections AS n');
+    await small.query('SET GLOBAL max_connections = 5');
+    t.after(() => small.query(`SET GLOBAL max_connections = ${Number(row!.n)}`));
+    // 5 connections minus the 10 reserved leave none for this instance: the primary's rule.
+    await assert.rejects(buildApi(t), /Pool plan impossible: cannot give each instance a connection/);
+  });
+
   test('every replica down: reads run on the primary, then move back', async (t) => {
     const api = await buildApi(t);
     await Promise.all(set.replicas.map((r) => r.kill()));

@@ -88,9 +88,12 @@ export default fp(
         required,
       );
     } catch (err) {
-      // Pools already made for a start that does not happen are closed.
-      const opened = await Promise.allSettled(sources.map((s) => s.opening));
-      await Promise.all(opened.map((o) => (o.status === 'fulfilled' ? o.value.close() : undefined)));
+      // Pools made, or still being made, for a start that does not happen are closed.
+      for (const s of sources)
+        void s.opening.then(
+          (pool) => pool.close(),
+          () => undefined,
+        );
       throw err;
     }
     const router = new ReplicaRouter({
