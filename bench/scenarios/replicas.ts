@@ -4,7 +4,8 @@
 // 2-replica arm shows the routing's cost and spread, not the capacity replicas add on their own
 // hosts.
 import { httpVars } from '@mokakbab/config';
-import { migrate, seed, startReplicationSet, type ReplicationSet } from '@mokakbab/db';
+import { migrate, seed } from '@mokakbab/db';
+import { startReplicationSet, type ReplicationSet } from '@mokakbab/testkit';
 import { plannedServers, simulateRollout, type FleetServer, type RolloutResult } from '../lib/fleet-plan.js';
 import { SERVER_OPTIONS } from '../lib/database.js';
 import { READ_ROUTES } from '../lib/read-routes.js';

@@ -22,26 +22,17 @@
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { performance } from 'node:perf_hooks';
+import type { ReplicaPoolStats } from '@mokakbab/contracts';
 import type { Logger } from 'pino';
 import type { DbPool } from './database.js';
 import { errorCode, isDeadConnectionError, isTransientConnectError, PoolUnavailableError } from './errors.js';
 import { PoolCounters, type PoolStats } from './stats.js';
 
 /** Warming: pool not warm yet; serving: in rotation; lagging: behind by more than maxLagMs; down: probe failing. */
-export const REPLICA_STATES = ['warming', 'serving', 'lagging', 'down'] as const;
-export type ReplicaState = (typeof REPLICA_STATES)[number];
-
-export interface ReplicaStats extends PoolStats {
-  /** host:port of the replica (no credentials). */
-  server: string;
-  state: ReplicaState;
-  /** Lag behind the primary at the last probe; null before the first one or while down. */
-  lagMs: number | null;
-  /** Reads running on this replica now. */
-  outstanding: number;
-  /** Reads this replica answered since the start. */
-  reads: number;
-}
+export const REPLICA_STATES = ['warming', 'serving', 'lagging', 'down'] as const satisfies readonly ReplicaState[];
+export type ReplicaState = ReplicaStats['state'];
+/** One replica's entry in GET /pool (the admin contract). */
+export type ReplicaStats = ReplicaPoolStats;
 
 /** What the router knows of the request a read runs for (set per request by the replicas plugin). */
 export interface ReadScope {

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { migrate, startReplicationSet, type ReplicationSet } from '../src/index.js';
+import { migrate } from '@mokakbab/db';
+import { startReplicationSet, type ReplicationSet } from '../src/index.js';
 
 describe('a primary and two replicas on loopback (binlog + GTID)', () => {
   let set: ReplicationSet;
