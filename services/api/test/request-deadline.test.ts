@@ -83,8 +83,8 @@ describe('a route whose operations together outlive the request', () => {
   const FIRST_HOLD_MS = 1_000;
   // Ends after the request deadline, well within the waiting operation's own acquire timeout.
   const SECOND_HOLD_MS = 2_200;
-  // Timers on a loaded machine fire late; far below the second hold, which shows without the deadline.
-  const SLACK_MS = 150;
+  // Timers on a loaded machine fire late. Without the deadline the answer is a 204 after both holds.
+  const SLACK_MS = 300;
   let db: TestDatabase;
   let api: TestApi;
   let url: string;
