@@ -84,6 +84,7 @@ const plugin: FastifyPluginAsyncTypebox = async (fastify) => {
       hashing.refuseIfFull();
       const found = await repos.members.findCredentials(email);
       if (!found) {
+        // The check a known account meets at the gate after its lookup: full or not reads the same.
         hashing.refuseIfFull();
         // No hash, no hashing slot, no connection (released by now): only a timer, so a flood of
         // guessed emails cannot crowd real users out of the cap, and still takes a verify's time.
