@@ -109,12 +109,26 @@ export class DbPool extends ConnectionPool {
     return Math.min(this.statementTimeoutMs, leftMs);
   }
 
-  /** An acquire or statement cut short by the request's deadline says so, not that the database is slow. */
+  /**
+   * An acquire cut short by the request's deadline (the one acquireDeadline chose) says so, not that
+   * the pool is exhausted. Decided by which deadline was set, not by the clock: timers start from
+   * the event loop's cached time and may fire a little before it.
+   */
+  protected override async acquire(alwaysValidate: boolean, deadline: number): Promise<PooledConnection> {
+    try {
+      return await super.acquire(alwaysValidate, deadline);
+    } catch (err) {
+      const byRequest = deadline === operationDeadline.at();
+      if (byRequest && err instanceof PoolUnavailableError && err.code === 'ACQUIRE_TIMEOUT') {
+        throw new DeadlineExceededError({ cause: err });
+      }
+      throw err;
+    }
+  }
+
+  /** A statement timer shorter than the statement limit was set by the time the request had left. */
   private deadlineError(err: unknown): unknown {
-    const overall = operationDeadline.at();
-    const cutShort =
-      err instanceof StatementTimeoutError || (err instanceof PoolUnavailableError && err.code === 'ACQUIRE_TIMEOUT');
-    return cutShort && overall !== undefined && performance.now() >= overall
+    return err instanceof StatementTimeoutError && err.timeoutMs < this.statementTimeoutMs
       ? new DeadlineExceededError({ cause: err })
       : err;
   }
