@@ -5,14 +5,14 @@
 import { generateKeyPairSync, hash, randomUUID } from 'node:crypto';
 import { createRequire } from 'node:module';
 import { performance } from 'node:perf_hooks';
-import { createCachedVerifier, type AccessClaims } from '../services/api/src/auth/token-cache.js';
+import { createCachedVerifier, type AccessClaims } from '@mokakbab/api';
 
 // The API's own fast-jwt, resolved from its package (the root package does not depend on it).
 interface FastJwt {
   createSigner(opts: { key: string; algorithm: string }): (payload: Record<string, unknown>) => string;
   createVerifier(opts: { key: string; algorithms: string[]; cache: false }): (token: string) => AccessClaims;
 }
-const fastJwt = createRequire(new URL('../services/api/package.json', import.meta.url))('fast-jwt') as FastJwt;
+const fastJwt = createRequire(import.meta.resolve('@mokakbab/api'))('fast-jwt') as FastJwt;
 
 const WARMUP_MS = 150;
 const MEASURE_MS = 600;

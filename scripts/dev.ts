@@ -1,7 +1,6 @@
 // `pnpm dev`: the whole system on this machine. Without DATABASE_URL it runs a local server kept under
 // .dev/ (data survives restarts), migrates, seeds a small data set once, then runs every service in
 // watch mode with readable logs.
-import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
@@ -10,7 +9,15 @@ import { Transform } from 'node:stream';
 import mysql from 'mysql2/promise';
 import { prettyFactory } from 'pino-pretty';
 import { connectionOptions, DEFAULT_PORTS, databaseVars, readEnv, redactUrl, TEST_VARS } from '@mokakbab/config';
-import { freePort, migrate, NoServerBinaryError, seed, seededMember, startMysqlServer } from '@mokakbab/db';
+import { migrate, seed, seededMember } from '@mokakbab/db';
+import {
+  freePort,
+  NoServerBinaryError,
+  spawnTracked,
+  startMysqlServer,
+  waitFor,
+  type Spawned,
+} from '@mokakbab/testkit';
 import { dockerAvailable, startDockerMysql } from './dev-docker.js';
 
 const ROOT = new URL('..', import.meta.url).pathname;
@@ -116,40 +123,23 @@ function prettyLines(name: string): Transform {
  * child has drained), in a process group of its own: Ctrl-C reaches only this script, which stops
  * the services first and the database last.
  */
-function runService(name: string, dir: string, env: NodeJS.ProcessEnv): ChildProcess {
+function runService(name: string, dir: string, env: NodeJS.ProcessEnv): Spawned {
   const cwd = join(ROOT, dir);
   const script = (JSON.parse(readFileSync(join(cwd, 'package.json'), 'utf8')) as { scripts: { dev: string } }).scripts
     .dev;
   const path = [join(cwd, 'node_modules/.bin'), join(ROOT, 'node_modules/.bin'), process.env.PATH].join(delimiter);
-  const child = spawn('sh', ['-c', `exec ${script}`], {
+  const proc = spawnTracked({
+    command: 'sh',
+    args: ['-c', `exec ${script}`],
     cwd,
     detached: true,
+    // This script drains the services itself on Ctrl-C; the testkit only kills what outlives it.
+    killOnSignal: false,
     env: { ...process.env, ...env, PATH: path },
   });
-  child.stdout!.pipe(prettyLines(name)).pipe(process.stdout);
-  child.stderr!.pipe(prettyLines(name)).pipe(process.stderr);
-  return child;
-}
-
-function killGroup(child: ChildProcess): void {
-  try {
-    process.kill(-child.pid!, 'SIGKILL');
-  } catch {
-    // already gone
-  }
-}
-
-async function waitFor(url: string, timeoutMs: number): Promise<boolean> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    try {
-      if ((await fetch(url)).ok) return true;
-    } catch {
-      // not listening yet
-    }
-    await new Promise((r) => setTimeout(r, 250));
-  }
-  return false;
+  proc.child.stdout!.pipe(prettyLines(name)).pipe(process.stdout);
+  proc.child.stderr!.pipe(prettyLines(name)).pipe(process.stderr);
+  return proc;
 }
 
 async function main(): Promise<void> {
@@ -170,59 +160,47 @@ async function main(): Promise<void> {
   const apiPort = Number(process.env.PORT ?? DEFAULT_PORTS.api);
   const adminPort = Number(process.env.ADMIN_PORT ?? DEFAULT_PORTS.admin);
   const common = { DATABASE_URL: url.href, LOG_LEVEL: process.env.LOG_LEVEL ?? 'info' };
-  const children: ChildProcess[] = [];
-  if (existsSync(join(ROOT, 'services/api/src/server.ts'))) {
-    children.push(
-      runService('api', 'services/api', {
-        ...common,
-        HOST: process.env.HOST ?? DEV_HOST,
-        ADMIN_HOST: process.env.ADMIN_HOST ?? DEV_HOST,
-        METRICS_HOST: process.env.METRICS_HOST ?? DEV_HOST,
-        // No load balancer to leave first: a restart on save drains at once instead of serving 5 s more.
-        SHUTDOWN_DELAY_MS: process.env.SHUTDOWN_DELAY_MS ?? '0',
-        DB_POOL_SIZE: process.env.DB_POOL_SIZE ?? String(DEV_POOL_SIZE),
-        PORT: String(apiPort),
-        ADMIN_PORT: String(adminPort),
-        JWT_SECRET: process.env.JWT_SECRET ?? devSecret(),
-        // Uploaded images next to the dev database when no S3 is configured.
-        IMAGE_DIR: process.env.IMAGE_DIR ?? join(DEV_DIR, 'images'),
-      }),
-    );
-  }
-  if (existsSync(join(ROOT, 'services/warmer/src/main.ts'))) {
-    children.push(
-      runService('warmer', 'services/warmer', {
-        ...common,
-        WARMER_HOST: process.env.WARMER_HOST ?? DEV_HOST,
-        WARMER_TARGET: `http://127.0.0.1:${adminPort}`,
-        WARMER_TARGET_PUBLIC: `http://127.0.0.1:${apiPort}`,
-        WARMER_PORT: String(process.env.WARMER_PORT ?? DEFAULT_PORTS.warmer),
-      }),
-    );
-  }
+  const children: Spawned[] = [
+    runService('api', 'services/api', {
+      ...common,
+      HOST: process.env.HOST ?? DEV_HOST,
+      ADMIN_HOST: process.env.ADMIN_HOST ?? DEV_HOST,
+      METRICS_HOST: process.env.METRICS_HOST ?? DEV_HOST,
+      // No load balancer to leave first: a restart on save drains at once instead of serving 5 s more.
+      SHUTDOWN_DELAY_MS: process.env.SHUTDOWN_DELAY_MS ?? '0',
+      DB_POOL_SIZE: process.env.DB_POOL_SIZE ?? String(DEV_POOL_SIZE),
+      PORT: String(apiPort),
+      ADMIN_PORT: String(adminPort),
+      JWT_SECRET: process.env.JWT_SECRET ?? devSecret(),
+      // Uploaded images next to the dev database when no S3 is configured.
+      IMAGE_DIR: process.env.IMAGE_DIR ?? join(DEV_DIR, 'images'),
+    }),
+    runService('warmer', 'services/warmer', {
+      ...common,
+      WARMER_HOST: process.env.WARMER_HOST ?? DEV_HOST,
+      WARMER_TARGET: `http://127.0.0.1:${adminPort}`,
+      WARMER_TARGET_PUBLIC: `http://127.0.0.1:${apiPort}`,
+      WARMER_PORT: String(process.env.WARMER_PORT ?? DEFAULT_PORTS.warmer),
+    }),
+  ];
 
-  // Whatever ends this script ends the services' process groups too.
-  process.on('exit', () => children.forEach(killGroup));
+  // Whatever ends this script ends the services' process groups too (the testkit's exit hook).
   let stopping = false;
   const stop = async () => {
     if (stopping) return;
     stopping = true;
-    for (const child of children) child.kill('SIGTERM');
     // The services drain (SHUTDOWN_DELAY_MS, then in-flight requests); the database stops last.
-    const exited = Promise.all(
-      children.map((c) => new Promise((r) => (c.exitCode !== null ? r(null) : c.once('exit', r)))),
-    );
-    const timeout = new Promise((r) => setTimeout(r, STOP_TIMEOUT_MS).unref());
-    await Promise.race([exited, timeout]);
-    for (const child of children) if (child.exitCode === null) killGroup(child);
+    await Promise.all(children.map((c) => c.stop('SIGTERM', STOP_TIMEOUT_MS)));
     await server?.stop();
     process.exit(0);
   };
   process.on('SIGINT', stop);
   process.on('SIGTERM', stop);
 
-  if (children.length === 0) return;
-  if (!(await waitFor(`http://127.0.0.1:${apiPort}/health/ready`, 60_000))) {
+  const readyUrl = `http://127.0.0.1:${apiPort}/health/ready`;
+  try {
+    await waitFor('the API ready', async () => (await fetch(readyUrl)).ok, 60_000, 250);
+  } catch {
     console.error(`the API did not report ready on :${apiPort} within 60 s: see its log lines above`);
     return;
   }

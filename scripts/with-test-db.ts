@@ -1,7 +1,7 @@
 // `pnpm test`: one throwaway server for the whole run (each test file makes its own database on it),
 // passed down as TEST_DATABASE_URL; stopped and deleted when the command ends, however it ends.
 import { spawn } from 'node:child_process';
-import { startMysqlServer, TEST_DATABASE_URL_VAR } from '@mokakbab/db';
+import { startMysqlServer, TEST_DATABASE_URL_VAR } from '@mokakbab/testkit';
 
 const [command, ...args] = process.argv.slice(2);
 if (!command) {

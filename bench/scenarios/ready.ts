@@ -1,5 +1,6 @@
 // ready: time from spawn to /health/ready over verified TLS with pools of 50 and 300 (the default
 // warm-up: pool, denylist, self-warm), and the server's Aborted_connects while it happens.
+import { isPoolStats, poolStatsErrors } from '@mokakbab/contracts';
 import { startApi, waitFor200 } from '../lib/api-process.js';
 import { counterDeltas } from '../lib/database.js';
 import { goal, type Context, type Goal, type ScenarioResult } from '../lib/scenario.js';
@@ -24,7 +25,8 @@ export async function ready(ctx: Context): Promise<ScenarioResult> {
       const liveMs = performance.now() - started;
       await waitFor200(`${api.url}/health/ready`, api);
       const readyMs = performance.now() - started;
-      const pool = (await (await fetch(`${api.adminUrl}/pool`)).json()) as { lastWarmMs: number | null };
+      const pool: unknown = await (await fetch(`${api.adminUrl}/pool`)).json();
+      if (!isPoolStats(pool)) throw new Error(`GET /pool: not the admin contract (${poolStatsErrors(pool)})`);
       return {
         liveMs: Math.round(liveMs),
         readyMs: Math.round(readyMs),

@@ -1,118 +1,20 @@
 // Real API and warmer processes for the cross-service tests: spawn with an env, wait for the
 // `listening` log line, read the real ports from it, stop, and restart on the SAME ports.
-import { spawn, type ChildProcess } from 'node:child_process';
 import { resolve } from 'node:path';
-import { createInterface } from 'node:readline';
+import { spawnService as testkitSpawnService, type LogLine, type ServiceProcess } from '@mokakbab/testkit';
+import type { TargetStatus, WarmerStatus } from '@mokakbab/warmer';
 import { getJson } from './wait.js';
-import type { TargetStatus, WarmerStatus } from '../../services/warmer/src/index.js';
 
 const ROOT = resolve(import.meta.dirname, '../..');
 export const API_ENTRY = 'services/api/src/server.ts';
 export const WARMER_ENTRY = 'services/warmer/src/main.ts';
 export const TEST_JWT_SECRET = 'warmer-tests-jwt-secret-0123456789abcdef';
 
-export type LogLine = Record<string, unknown> & { msg?: string };
-
-export interface ServiceProcess {
-  readonly child: ChildProcess;
-  readonly env: Record<string, string>;
-  readonly logs: LogLine[];
-  stderr(): string;
-  /** Resolves with the exit code (or the signal name) once the process has exited. */
-  readonly exited: Promise<number | string>;
-  waitForLog(match: (line: LogLine) => boolean, timeoutMs?: number): Promise<LogLine>;
-  /** Sends `signal`, waits (bounded) for the exit, then SIGKILLs. */
-  stop(signal?: NodeJS.Signals, timeoutMs?: number): Promise<number | string>;
-}
-
-// An interrupted run must not leave APIs or warmers behind: 'exit' does not fire on a signal, so the
-// signals kill the children too, then the signal goes on (re-raised when no other handler is left).
-const running = new Set<ChildProcess>();
-function killAll(): void {
-  for (const child of running) child.kill('SIGKILL');
-}
-process.on('exit', killAll);
-for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
-  process.once(signal, () => {
-    killAll();
-    if (process.listenerCount(signal) === 0) process.kill(process.pid, signal);
-  });
-}
-
 /** Spawns `node --conditions=source --import tsx <entry>` from the repo root with `env` on top of ours. */
-export function spawnService(entry: string, env: Record<string, string>): ServiceProcess {
-  const child = spawn(process.execPath, ['--conditions=source', '--import', 'tsx', entry], {
-    cwd: ROOT,
-    env: { ...process.env, LOG_LEVEL: 'info', ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  running.add(child);
-  const logs: LogLine[] = [];
-  const waiters = new Set<() => void>();
-  let stderr = '';
-  child.stderr!.setEncoding('utf8').on('data', (chunk: string) => {
-    stderr += chunk;
-  });
-  createInterface({ input: child.stdout! }).on('line', (line) => {
-    try {
-      logs.push(JSON.parse(line) as LogLine);
-    } catch {
-      logs.push({ msg: line });
-    }
-    for (const wake of waiters) wake();
-  });
-  const exited = new Promise<number | string>((done) => {
-    child.once('exit', (code, signal) => {
-      running.delete(child);
-      for (const wake of waiters) wake();
-      done(code ?? signal ?? 'unknown');
-    });
-  });
-  const hasExited = () => child.exitCode !== null || child.signalCode !== null;
+export const spawnService = (entry: string, env: Record<string, string>): ServiceProcess =>
+  testkitSpawnService(entry, { LOG_LEVEL: 'info', ...env }, { cwd: ROOT });
 
-  return {
-    child,
-    env,
-    logs,
-    stderr: () => stderr,
-    exited,
-    waitForLog(match, timeoutMs = 30_000) {
-      return new Promise((done, fail) => {
-        let seen = 0;
-        const check = () => {
-          for (; seen < logs.length; seen++) {
-            if (match(logs[seen]!)) return finish(() => done(logs[seen]!));
-          }
-          if (hasExited())
-            finish(() => fail(new Error(`${entry} exited before the expected log line:\n${stderr.slice(-2000)}`)));
-        };
-        const timer = setTimeout(
-          () =>
-            finish(() =>
-              fail(new Error(`${entry}: no expected log line within ${timeoutMs} ms:\n${stderr.slice(-2000)}`)),
-            ),
-          timeoutMs,
-        );
-        const finish = (settle: () => void) => {
-          clearTimeout(timer);
-          waiters.delete(check);
-          settle();
-        };
-        waiters.add(check);
-        check();
-      });
-    },
-    async stop(signal = 'SIGTERM', timeoutMs = 15_000) {
-      if (!hasExited()) {
-        child.kill(signal);
-        const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
-        await exited;
-        clearTimeout(timer);
-      }
-      return exited;
-    },
-  };
-}
+export type { LogLine, ServiceProcess };
 
 export interface ApiProcess extends ServiceProcess {
   readonly port: number;
@@ -219,8 +121,6 @@ export async function runWarmerToExit(
   timeoutMs = 30_000,
 ): Promise<{ code: number | string; stderr: string }> {
   const proc = spawnService(WARMER_ENTRY, { WARMER_HOST: '127.0.0.1', WARMER_PORT: '0', ...env });
-  const timer = setTimeout(() => proc.child.kill('SIGKILL'), timeoutMs);
-  const code = await proc.exited;
-  clearTimeout(timer);
+  const code = await proc.exitWithin(timeoutMs);
   return { code, stderr: proc.stderr() };
 }

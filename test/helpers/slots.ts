@@ -1,7 +1,7 @@
 // Holds fleet warm slots from the test's own database session, so warmers can be lined up in
 // `waiting-for-slot` and all let go at one known moment.
 import { randomUUID } from 'node:crypto';
-import type { TestDatabase } from '@mokakbab/db';
+import type { TestDatabase } from '@mokakbab/testkit';
 
 /** GET_LOCK names are server-wide: each test uses its own prefix. */
 export const uniqueSlotPrefix = (): string => `test.${randomUUID().slice(0, 8)}`;

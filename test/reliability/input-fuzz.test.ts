@@ -5,9 +5,9 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import fc from 'fast-check';
-import type { TestDatabase } from '@mokakbab/db';
-import { bearer, build, closeAll, errorBody, seededDatabase, type TestApi } from '../../services/api/test/helper.js';
-import { accessTokenFor } from '../../services/api/test/helper-tokens.js';
+import type { TestDatabase } from '@mokakbab/testkit';
+import { bearer, build, closeAll, errorBody, seededDatabase, type TestApi } from '@mokakbab/api/test/helper';
+import { accessTokenFor } from '@mokakbab/api/test/helper-tokens';
 
 const MEMBERS = 5;
 const ARTICLES = 30;

@@ -10,8 +10,8 @@ import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Pool } from 'undici';
-import type { TestDatabase } from '@mokakbab/db';
-import { seededDatabase } from '../../services/api/test/helper.js';
+import type { TestDatabase } from '@mokakbab/testkit';
+import { seededDatabase } from '@mokakbab/api/test/helper';
 import { startApi, type ApiProcess } from '../helpers/processes.js';
 import { getJson, waitFor } from '../helpers/wait.js';
 

@@ -8,9 +8,10 @@
 // the server's event loop.
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
-import { seededMember, type TestDatabase } from '@mokakbab/db';
+import { seededMember } from '@mokakbab/db';
+import type { TestDatabase } from '@mokakbab/testkit';
 import { Pool } from 'undici';
-import { build, closeAll, errorBody, seededDatabase, type TestApi } from '../../services/api/test/helper.js';
+import { build, closeAll, errorBody, seededDatabase, type TestApi } from '@mokakbab/api/test/helper';
 import { startApi, type ApiProcess } from '../helpers/processes.js';
 import { waitFor } from '../helpers/wait.js';
 

@@ -7,7 +7,8 @@
 //   authenticated route of both instances within the denylist poll interval.
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { createTestDatabase, seededMember, type TestDatabase } from '@mokakbab/db';
+import { seededMember } from '@mokakbab/db';
+import { createTestDatabase, type TestDatabase } from '@mokakbab/testkit';
 import { startApi, type ApiProcess } from '../helpers/processes.js';
 import { getJson, waitFor } from '../helpers/wait.js';
 

@@ -6,6 +6,7 @@ export { createLogger, serverOptions, REDACTED_PATHS } from './server-options.js
 export { HttpError, StartupError } from './errors.js';
 export { Readiness, type ReadyStatus } from './readiness.js';
 export type { PoolStats } from './db/index.js';
+export { createCachedVerifier, type AccessClaims } from './auth/token-cache.js';
 export { STATEMENTS, type StatementName } from './repositories/statements.js';
 export { FIRST_PAGE_CURSOR } from './repositories/paging.js';
 export { windowRows } from './repositories/viewer-paging.js';

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import type { TestDatabase } from '@mokakbab/db';
+import type { TestDatabase } from '@mokakbab/testkit';
 import { issuedAtMs, newTokenId } from '../src/auth/token-id.js';
 import { revokeAllTokensOfMember } from '../src/repositories/members.js';
 import { bearer, build, errorBody, seededDatabase, signIn, type TestApi, type Tokens, closeAll } from './helper.js';

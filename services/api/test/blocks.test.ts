@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import type { TestDatabase } from '@mokakbab/db';
+import type { TestDatabase } from '@mokakbab/testkit';
 import { bearer, build, closeAll, errorBody, seededDatabase, type TestApi } from './helper.js';
 import { accessTokenFor } from './helper-tokens.js';
 

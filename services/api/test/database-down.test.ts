@@ -2,7 +2,7 @@
 // and readiness stays latched (one database blip must not pull every replica at once).
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
-import { createTestDatabase, type TestDatabase } from '@mokakbab/db';
+import { createTestDatabase, type TestDatabase } from '@mokakbab/testkit';
 import { build, errorBody, type TestApi, closeAll } from './helper.js';
 
 let db: TestDatabase;

@@ -4,7 +4,7 @@ import { after, before, test } from 'node:test';
 import mysql from 'mysql2/promise';
 import { pino } from 'pino';
 import { connectionOptions } from '@mokakbab/config';
-import { createTestDatabase, type TestDatabase } from '@mokakbab/db';
+import { createTestDatabase, waitFor as waitUntil, type TestDatabase } from '@mokakbab/testkit';
 import { Denylist, type DenylistDb } from '../src/auth/denylist.js';
 import { newTokenId } from '../src/auth/token-id.js';
 
@@ -73,13 +73,9 @@ function denylist(
   return d;
 }
 
-async function waitFor(what: string, condition: () => boolean, timeoutMs = WAIT_MS): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) assert.fail(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
-}
+// Polls often: the revocations under test travel within a few 50 ms denylist polls.
+const waitFor = (what: string, condition: () => boolean, timeoutMs = WAIT_MS) =>
+  waitUntil(what, condition, timeoutMs, 10);
 
 const inMinutes = (minutes: number): Date => new Date(Date.now() + minutes * 60_000);
 

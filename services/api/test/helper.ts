@@ -4,7 +4,8 @@ import assert from 'node:assert/strict';
 import type { TestContext } from 'node:test';
 import { Writable } from 'node:stream';
 import { loadApiConfig, type ApiConfig } from '@mokakbab/config';
-import { createTestDatabase, seededMember, type TestDatabase } from '@mokakbab/db';
+import { seededMember } from '@mokakbab/db';
+import { createTestDatabase, type TestDatabase } from '@mokakbab/testkit';
 import type { FastifyInstance, LightMyRequestResponse } from 'fastify';
 import { createLogger } from '../src/server-options.js';
 import { buildInstances } from '../src/start.js';
@@ -106,14 +107,8 @@ export function errorBody(res: LightMyRequestResponse): ErrorBody {
   return body;
 }
 
-/** Polls `check` until it returns true or `timeoutMs` passes (then throws with `what`). */
-export async function waitFor(what: string, check: () => boolean | Promise<boolean>, timeoutMs = 5_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 25));
-  }
-}
+// The testkit's bounded wait: polls until `check` is true, then fails naming what it waited for.
+export { waitFor } from '@mokakbab/testkit';
 
 /** Closes what a test file built, in order: both instances (the pool with them), then the database. */
 export async function closeAll(api: TestApi | undefined, db: TestDatabase | undefined): Promise<void> {

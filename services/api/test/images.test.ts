@@ -3,7 +3,7 @@ import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import type { TestDatabase } from '@mokakbab/db';
+import type { TestDatabase } from '@mokakbab/testkit';
 import { bearer, build, errorBody, seededDatabase, type TestApi } from './helper.js';
 import { startS3, type TestS3 } from './helper-s3.js';
 import { accessTokenFor } from './helper-tokens.js';

@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { loadApiConfig } from '@mokakbab/config';
-import type { TestDatabase } from '@mokakbab/db';
+import type { TestDatabase } from '@mokakbab/testkit';
 import { createLogger } from '../src/server-options.js';
 import { shutdown } from '../src/shutdown.js';
 import { buildInstances, listen } from '../src/start.js';

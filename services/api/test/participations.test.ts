@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import type { TestDatabase } from '@mokakbab/db';
+import type { TestDatabase } from '@mokakbab/testkit';
 import type { LightMyRequestResponse } from 'fastify';
 import { bearer, build, errorBody, seededDatabase, signIn, type TestApi, closeAll } from './helper.js';
 

@@ -11,7 +11,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import mysql from 'mysql2/promise';
 import { connectionOptions } from '@mokakbab/config';
-import { createTestDatabase, type TestDatabase } from '@mokakbab/db';
+import { createTestDatabase, type TestDatabase } from '@mokakbab/testkit';
 import { FIRST_PAGE_CURSOR } from '../src/repositories/paging.js';
 import { windowRows } from '../src/repositories/viewer-paging.js';
 import { STATEMENTS, type StatementName } from '../src/repositories/statements.js';

@@ -1,7 +1,7 @@
 // Bounded waiting: acquire timeout, queue limit, and close() with work in flight.
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { createTestDatabase, type TestDatabase } from '@mokakbab/db';
+import { createTestDatabase, type TestDatabase } from '@mokakbab/testkit';
 import { PoolUnavailableError } from '../src/db/index.js';
 import { makePool, until } from './pool-helper.js';
 

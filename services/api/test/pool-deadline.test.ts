@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict';
 import { performance } from 'node:perf_hooks';
 import { after, before, describe, test } from 'node:test';
-import { createTestDatabase, type TestDatabase } from '@mokakbab/db';
+import { createTestDatabase, type TestDatabase } from '@mokakbab/testkit';
 import { PoolUnavailableError, isUnavailableError } from '../src/db/index.js';
 import { sessionSql } from '../src/db/session.js';
 import { makePool, until } from './pool-helper.js';

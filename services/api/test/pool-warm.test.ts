@@ -6,7 +6,7 @@ import { createServer, type Socket } from 'node:net';
 import { after, before, describe, test } from 'node:test';
 import mysql from 'mysql2/promise';
 import { connectionOptions } from '@mokakbab/config';
-import { createTestDatabase, type TestDatabase } from '@mokakbab/db';
+import { createTestDatabase, type TestDatabase } from '@mokakbab/testkit';
 import { PoolWarmError } from '../src/db/index.js';
 import { makePool, until } from './pool-helper.js';
 

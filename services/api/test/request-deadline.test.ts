@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { performance } from 'node:perf_hooks';
 import { after, before, describe, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { createTestDatabase, type TestDatabase } from '@mokakbab/db';
+import { createTestDatabase, type TestDatabase } from '@mokakbab/testkit';
 import { DeadlineExceededError, operationDeadline } from '../src/db/index.js';
 import { bearer, build, closeAll, seededDatabase, signIn, type TestApi } from './helper.js';
 import { makePool } from './pool-helper.js';

@@ -1,12 +1,9 @@
 // The real entry point as a child process: the `listening` line, readiness after the boot warm-up,
 // SIGTERM -> exit 0, and exit 1 with a clear message on bad configuration.
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
-import { once } from 'node:events';
 import { fileURLToPath } from 'node:url';
-import { createInterface } from 'node:readline';
 import { after, before, test } from 'node:test';
-import type { TestDatabase } from '@mokakbab/db';
+import { spawnService, type ServiceProcess, type TestDatabase } from '@mokakbab/testkit';
 import { seededDatabase, testEnv, waitFor } from './helper.js';
 
 const SERVER = fileURLToPath(new URL('../src/server.ts', import.meta.url));
@@ -22,34 +19,11 @@ after(async () => {
   await db?.close();
 });
 
-interface Child {
-  proc: ChildProcess;
-  lines: Record<string, unknown>[];
-  stderr: string[];
-  exit: Promise<number | null>;
-}
+// The entry point with PATH alone and `env`: nothing of the test runner's environment leaks in.
+const startServer = (env: Record<string, string>): ServiceProcess =>
+  spawnService(SERVER, env, { cwd: process.cwd(), inheritEnv: false });
 
-function startServer(env: Record<string, string>): Child {
-  const proc = spawn(process.execPath, ['--conditions=source', '--import', 'tsx', SERVER], {
-    env: { PATH: process.env.PATH, ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  const lines: Record<string, unknown>[] = [];
-  const stderr: string[] = [];
-  createInterface({ input: proc.stdout! }).on('line', (line) => lines.push(JSON.parse(line)));
-  proc.stderr!.on('data', (chunk: Buffer) => stderr.push(chunk.toString()));
-  const exit = once(proc, 'exit').then(([code]) => code as number | null);
-  return { proc, lines, stderr, exit };
-}
-
-async function exitCode(child: Child): Promise<number | null> {
-  const timer = setTimeout(() => child.proc.kill('SIGKILL'), EXIT_TIMEOUT_MS);
-  try {
-    return await child.exit;
-  } finally {
-    clearTimeout(timer);
-  }
-}
+const exitCode = (child: ServiceProcess): Promise<number | string> => child.exitWithin(EXIT_TIMEOUT_MS);
 
 test('src/server.ts listens on PORT=0, warms at boot, becomes ready, and exits 0 on SIGTERM', async (t) => {
   const child = startServer(
@@ -63,10 +37,10 @@ test('src/server.ts listens on PORT=0, warms at boot, becomes ready, and exits 0
       LOG_LEVEL: 'info',
     }),
   );
-  t.after(() => child.proc.kill('SIGKILL'));
+  t.after(() => child.stop('SIGKILL'));
 
-  await waitFor('the listening line', () => child.lines.some((l) => l.msg === 'listening'), EXIT_TIMEOUT_MS);
-  const listening = child.lines.find((l) => l.msg === 'listening')!;
+  await waitFor('the listening line', () => child.logs.some((l) => l.msg === 'listening'), EXIT_TIMEOUT_MS);
+  const listening = child.logs.find((l) => l.msg === 'listening')!;
   const port = listening.port as number;
   const adminPort = listening.adminPort as number;
   assert.ok(port > 0 && adminPort > 0 && port !== adminPort);
@@ -80,14 +54,14 @@ test('src/server.ts listens on PORT=0, warms at boot, becomes ready, and exits 0
     },
     EXIT_TIMEOUT_MS,
   );
-  const warm = child.lines.find((l) => l.msg === 'pool warm');
+  const warm = child.logs.find((l) => l.msg === 'pool warm');
   assert.equal(warm?.total, 3);
   const pool = (await (await fetch(`http://127.0.0.1:${adminPort}/pool`)).json()) as { warm: boolean };
   assert.equal(pool.warm, true);
 
-  child.proc.kill('SIGTERM');
-  assert.equal(await exitCode(child), 0, child.stderr.join(''));
-  assert.ok(child.lines.some((l) => l.msg === 'shutdown complete'));
+  child.child.kill('SIGTERM');
+  assert.equal(await exitCode(child), 0, child.stderr());
+  assert.ok(child.logs.some((l) => l.msg === 'shutdown complete'));
 });
 
 test('a configuration error exits 1 naming the variable', async () => {
@@ -95,7 +69,7 @@ test('a configuration error exits 1 naming the variable', async () => {
   delete env.JWT_SECRET;
   const child = startServer(env);
   assert.equal(await exitCode(child), 1);
-  assert.match(child.stderr.join(''), /JWT_SECRET is required/);
+  assert.match(child.stderr(), /JWT_SECRET is required/);
 });
 
 test('a pool that does not fit the server exits 1 with the numbers (DB_PLAN_CHECK=refuse)', async () => {
@@ -103,5 +77,5 @@ test('a pool that does not fit the server exits 1 with the numbers (DB_PLAN_CHEC
     testEnv(db, { PORT: '0', ADMIN_PORT: '0', DB_POOL_SIZE: '100000', DB_PLAN_CHECK: 'refuse' }),
   );
   assert.equal(await exitCode(child), 1);
-  assert.match(child.stderr.join(''), /^Cannot start: .*DB_POOL_SIZE=100000 is above the plan/);
+  assert.match(child.stderr(), /^Cannot start: .*DB_POOL_SIZE=100000 is above the plan/);
 });

@@ -3,7 +3,7 @@ import { once } from 'node:events';
 import { connect, type Socket } from 'node:net';
 import { after, before, test } from 'node:test';
 import { loadApiConfig } from '@mokakbab/config';
-import type { TestDatabase } from '@mokakbab/db';
+import type { TestDatabase } from '@mokakbab/testkit';
 import { PoolUnavailableError } from '../src/db/index.js';
 import { createLogger } from '../src/server-options.js';
 import { shutdown } from '../src/shutdown.js';

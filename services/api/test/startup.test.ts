@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { loadApiConfig } from '@mokakbab/config';
-import { createTestDatabase, freePort, type TestDatabase } from '@mokakbab/db';
+import { createTestDatabase, freePort, type TestDatabase } from '@mokakbab/testkit';
 import { StartupError } from '../src/errors.js';
 import { createLogger } from '../src/server-options.js';
 import { buildInstances } from '../src/start.js';

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import type { TestDatabase } from '@mokakbab/db';
+import type { TestDatabase } from '@mokakbab/testkit';
 import { build, closeAll, errorBody, seededDatabase, waitFor, type TestApi } from './helper.js';
 import { startSmtp, type TestSmtp } from './helper-smtp.js';
 

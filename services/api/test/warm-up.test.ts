@@ -2,7 +2,7 @@
 // stack (auth included) WARM_REQUESTS times each; 0 skips it; a second warm-up does not repeat it.
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
-import type { TestDatabase } from '@mokakbab/db';
+import type { TestDatabase } from '@mokakbab/testkit';
 import { build, seededDatabase } from './helper.js';
 
 let db: TestDatabase;

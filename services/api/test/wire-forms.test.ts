@@ -1,7 +1,8 @@
 // The original service's header forms of sign-in, refresh and sign-out.
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
-import { seededMember, type TestDatabase } from '@mokakbab/db';
+import { seededMember } from '@mokakbab/db';
+import { type TestDatabase } from '@mokakbab/testkit';
 import { bearer, build, closeAll, errorBody, seededDatabase, signIn, type TestApi, type Tokens } from './helper.js';
 
 let db: TestDatabase;

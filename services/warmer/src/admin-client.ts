@@ -1,9 +1,9 @@
 // The API's admin contract (GET /pool, POST /pool/warm) over one keep-alive undici pool per target.
 // Every call is bounded: connect, headers and body each have a timeout.
 import { Pool } from 'undici';
-import type { PoolStats } from '@mokakbab/api';
+import { isPoolStats, isWarmFailed, poolStatsErrors, type PoolStats } from '@mokakbab/contracts';
 
-/** What the API's `GET /pool` answers: the API's own type, so the two cannot drift apart. */
+/** What the API's `GET /pool` answers: the shared contract the API serialises with. */
 export type { PoolStats };
 
 export class AdminError extends Error {
@@ -77,23 +77,22 @@ export class AdminClient {
         refused ? 'refused' : 'failed',
       );
     }
-    let stats: PoolStats;
+    let body: unknown;
     try {
-      stats = JSON.parse(text) as PoolStats;
+      body = JSON.parse(text);
     } catch {
       throw new AdminError(`${method} ${path} answered ${statusCode} with malformed JSON`, 'protocol');
     }
-    if (
-      typeof stats !== 'object' ||
-      stats === null ||
-      typeof stats.total !== 'number' ||
-      typeof stats.target !== 'number'
-    ) {
-      throw new AdminError(`${method} ${path} answered ${statusCode} without pool stats`, 'protocol');
+    if (!isPoolStats(body)) {
+      throw new AdminError(
+        `${method} ${path} answered ${statusCode} without pool stats (${poolStatsErrors(body)})`,
+        'protocol',
+      );
     }
+    const stats = body;
     if (statusCode === 503 && method === 'POST') {
       // The API sends the stats plus `message` (why the warm-up stopped); lastError is the pool's.
-      const reason = (stats as { message?: unknown }).message ?? stats.lastError;
+      const reason = isWarmFailed(stats) ? stats.message : stats.lastError;
       const why = reason ? `: ${typeof reason === 'string' ? reason : JSON.stringify(reason)}` : '';
       throw new AdminError(
         `warm-up did not fill the pool (${stats.total}/${stats.target})${why}`,

@@ -2,6 +2,7 @@
 import type { AddressInfo } from 'node:net';
 import pino from 'pino';
 import { loadWarmerConfig } from '@mokakbab/config';
+import { getJson as testkitGetJson } from '@mokakbab/testkit';
 import { createHttpServer, listen, loadReplay, Warmer } from '../src/index.js';
 
 export interface TestWarmer {
@@ -32,9 +33,7 @@ export async function startTestWarmer(
   };
 }
 
-export { waitFor } from '@mokakbab/db';
+export { waitFor } from '@mokakbab/testkit';
 
-export async function getJson(url: string): Promise<{ status: number; body: Record<string, unknown> }> {
-  const res = await fetch(url, { signal: AbortSignal.timeout(5_000) });
-  return { status: res.status, body: (await res.json()) as Record<string, unknown> };
-}
+/** The testkit's bounded JSON request, with a 5 s bound. */
+export const getJson = (url: string) => testkitGetJson(url, {}, 5_000);

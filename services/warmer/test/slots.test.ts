@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { after, before, test } from 'node:test';
-import { createTestDatabase, freePort, type TestDatabase } from '@mokakbab/db';
+import { createTestDatabase, freePort, type TestDatabase } from '@mokakbab/testkit';
 import { FleetSlots } from '../src/index.js';
 import { waitFor } from './helper.js';
 

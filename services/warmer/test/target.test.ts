@@ -5,8 +5,28 @@ import assert from 'node:assert/strict';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { test } from 'node:test';
-import { freePort } from '@mokakbab/db';
+import type { PoolStats } from '@mokakbab/contracts';
+import { freePort } from '@mokakbab/testkit';
 import { getJson, startTestWarmer, waitFor } from './helper.js';
+
+// A full answer of the admin contract: the warmer validates every field.
+const WARM_POOL: PoolStats = {
+  target: 10,
+  total: 10,
+  idle: 10,
+  busy: 0,
+  connecting: 0,
+  queued: 0,
+  warm: true,
+  degraded: false,
+  warmedAt: null,
+  maxConnecting: 1,
+  recycled: 0,
+  replaced: 0,
+  connectErrors: {},
+  lastError: null,
+  lastWarmMs: 5,
+};
 
 interface TargetBody {
   phase: string;
@@ -22,8 +42,7 @@ test('a new warmedAt on a warm pool re-runs verifying and the replay, with no sl
   const server = createServer((req, res) => {
     if (req.method === 'POST') seen.warm++;
     if (req.url === '/health/live') seen.replay++;
-    const body =
-      req.url === '/pool' ? { target: 10, total: 10, warm: true, warmedAt, maxConnecting: 1 } : { status: 'ok' };
+    const body = req.url === '/pool' ? { ...WARM_POOL, warmedAt } : { status: 'ok' };
     res.writeHead(200, { 'content-type': 'application/json' });
     res.end(JSON.stringify(body));
   });

@@ -8,7 +8,8 @@ import { performance } from 'node:perf_hooks';
 import mysql from 'mysql2/promise';
 import { Pool } from 'undici';
 import { connectionOptions } from '@mokakbab/config';
-import { migrate, seed, startMysqlServer, type MysqlServer, type SeedCounts, type ServerOptions } from '@mokakbab/db';
+import { migrate, seed, type SeedCounts } from '@mokakbab/db';
+import { startMysqlServer, type MysqlServer, type ServerOptions } from '@mokakbab/testkit';
 
 export interface FaultServer {
   /** The migrated, seeded database: DATABASE_URL for the API. */

@@ -1,35 +1,9 @@
 // What the pool reports (GET /pool, /metrics, logs): live counts by connection state plus the
 // counters it keeps over its life.
+import type { PoolStats } from '@mokakbab/contracts';
 import type { PoolUnavailableCode } from './errors.js';
 
-export interface PoolStats {
-  target: number;
-  total: number;
-  idle: number;
-  busy: number;
-  connecting: number;
-  queued: number;
-  /** True once a warm-up succeeded (full, or as full as the server allowed); latched. */
-  warm: boolean;
-  /**
-   * Below target because the server refused more connections (1040): the pool serves with what it
-   * has and keeps trying for the rest with backoff.
-   */
-  degraded: boolean;
-  /** ISO time of the last completed warm-up. */
-  warmedAt: string | null;
-  /** Highest number of handshakes ever in flight at once. */
-  maxConnecting: number;
-  /** Connections retired for lifetime. */
-  recycled: number;
-  /** Connections opened to replace lost or retired ones. */
-  replaced: number;
-  /** Failed connects by error code. */
-  connectErrors: Record<string, number>;
-  lastError: { code: string; message: string; at: string } | null;
-  /** Duration of the last completed warm-up. */
-  lastWarmMs: number | null;
-}
+export type { PoolStats };
 
 /** The live part of PoolStats, read from the pool at the moment of the snapshot. */
 export type LiveCounts = Pick<PoolStats, 'target' | 'total' | 'idle' | 'busy' | 'connecting' | 'queued' | 'degraded'>;

@@ -1,7 +1,7 @@
 // Makes every new connection of an app user take `delayMs` on a DEDICATED server (init_connect is
 // server-wide), so a warm-up lasts long enough that overlapping or serial warm-ups are observable.
 // init_connect runs at login for users without SUPER/CONNECTION ADMIN, so root stays fast.
-import type { TestDatabase } from '@mokakbab/db';
+import type { TestDatabase } from './test-database.js';
 
 export async function slowHandshakes(db: TestDatabase, delayMs: number): Promise<URL> {
   if (!db.server) throw new Error('slowHandshakes needs a dedicated server (createTestDatabase({ serverOptions }))');

@@ -3,8 +3,7 @@
 import { randomBytes } from 'node:crypto';
 import mysql from 'mysql2/promise';
 import { connectionOptions } from '@mokakbab/config';
-import { migrate } from './migrate.js';
-import { seed, type SeedCounts, type SeedResult } from './seed.js';
+import { migrate, seed, type SeedCounts, type SeedResult } from '@mokakbab/db';
 import { startMysqlServer, type MysqlServer, type ServerOptions } from './server.js';
 
 export const TEST_DATABASE_URL_VAR = 'TEST_DATABASE_URL';
