@@ -105,9 +105,9 @@ export default fp(
     });
     db.routeReads(router);
     fastify.decorate('replicas', router);
-    // preValidation, after the body is parsed: a scope entered earlier would not survive the
-    // body parser's callbacks (as @fastify/request-context documents).
-    fastify.addHook('preValidation', (request, _reply, done) => {
+    // preHandler: after the body is parsed and after the request deadline's scope is re-entered
+    // (preValidation, overload.ts), which would drop a store entered before it.
+    fastify.addHook('preHandler', (request, _reply, done) => {
       router.scope.run({ write: !IDEMPOTENT.has(request.method), member: () => memberOf(request) }, done);
     });
     fastify.addHook('onResponse', (request, _reply, done) => {
