@@ -8,6 +8,7 @@ import { conflict, isDuplicateEntry, unauthorized } from '../../errors.js';
 import type { Session } from '../../repositories/refresh-tokens.js';
 import { RefreshBody, SignInBody, SignOutBody, SignUpBody, SignUpResponse, TokenResponse } from '../../schemas/auth.js';
 import { errors } from '../../schemas/common.js';
+import { requireSignIn } from '../signed-in.js';
 
 const WRONG_CREDENTIALS = 'The email or password is wrong.';
 const BAD_REFRESH_TOKEN = 'The refresh token is invalid, expired or already used.';
@@ -104,31 +105,33 @@ const plugin: FastifyPluginAsyncTypebox = async (fastify) => {
     },
   );
 
-  fastify.post(
-    '/sign-out',
-    {
-      schema: { tags, security: [{ bearerAuth: [] }], body: SignOutBody, response: errors(400, 401, 503) },
-      onRequest: fastify.authenticate,
-      // The body is optional: without one, the session of the access token ends (its refresh token too).
-      preValidation: (request, _reply, done) => {
-        request.body ??= {};
-        done();
+  await fastify.register(async (scope) => {
+    const signedIn = requireSignIn(scope);
+    signedIn.post(
+      '/sign-out',
+      {
+        schema: { tags, body: SignOutBody, response: errors(400, 401, 503) },
+        // The body is optional: without one, the session of the access token ends (its refresh token too).
+        preValidation: (request, _reply, done) => {
+          request.body ??= {};
+          done();
+        },
       },
-    },
-    async (request, reply) => {
-      const { id, jti, exp } = request.user;
-      const { refreshToken } = request.body;
-      await denylist.revoke(jti, id, new Date(exp * 1000));
-      if (refreshToken !== undefined) {
-        await repos.refreshTokens.revoke(refreshToken, id);
-      } else {
-        // Verified by the auth hook already; decoding only reads the session id back.
-        const sid = fastify.jwt.decode<{ sid?: string }>(schemeToken(request.headers.authorization, 'bearer')!)?.sid;
-        if (sid !== undefined && /^\d+$/.test(sid)) await repos.refreshTokens.revokeSession(Number(sid), id);
-      }
-      return reply.code(204).send();
-    },
-  );
+      async (request, reply) => {
+        const { id, jti, exp } = request.user;
+        const { refreshToken } = request.body;
+        await denylist.revoke(jti, id, new Date(exp * 1000));
+        if (refreshToken !== undefined) {
+          await repos.refreshTokens.revoke(refreshToken, id);
+        } else {
+          // Verified by the auth hook already; decoding only reads the session id back.
+          const sid = fastify.jwt.decode<{ sid?: string }>(schemeToken(request.headers.authorization, 'bearer')!)?.sid;
+          if (sid !== undefined && /^\d+$/.test(sid)) await repos.refreshTokens.revokeSession(Number(sid), id);
+        }
+        return reply.code(204).send();
+      },
+    );
+  });
 };
 
 export default plugin;

@@ -7,12 +7,13 @@ import { revokeAllTokensOfMember } from '../../repositories/members.js';
 import { IdParams, errors } from '../../schemas/common.js';
 import { UpdateMemberBody } from '../../schemas/member-edits.js';
 import { MemberResponse } from '../../schemas/members.js';
+import { requireSignIn } from '../signed-in.js';
 
 const plugin: FastifyPluginAsyncTypebox = async (fastify) => {
+  requireSignIn(fastify);
   const { members, memberEdits } = fastify.repos;
   const { config } = fastify;
   const tags = ['members'];
-  const security = [{ bearerAuth: [] }];
 
   /** 404 for an unknown member, 403 for someone else's account (as the original answers). */
   async function assertOwner(id: number, callerId: number): Promise<void> {
@@ -26,12 +27,10 @@ const plugin: FastifyPluginAsyncTypebox = async (fastify) => {
     {
       schema: {
         tags,
-        security,
         params: IdParams,
         body: UpdateMemberBody,
         response: { 200: MemberResponse, ...errors(400, 401, 403, 404, 413, 415, 503) },
       },
-      onRequest: fastify.authenticate,
     },
     async (request) => {
       const { id } = request.params;
@@ -51,8 +50,7 @@ const plugin: FastifyPluginAsyncTypebox = async (fastify) => {
   fastify.delete(
     '/:id',
     {
-      schema: { tags, security, params: IdParams, response: { 204: {}, ...errors(400, 401, 403, 404, 503) } },
-      onRequest: fastify.authenticate,
+      schema: { tags, params: IdParams, response: { 204: {}, ...errors(400, 401, 403, 404, 503) } },
     },
     async (request, reply) => {
       const { id } = request.params;

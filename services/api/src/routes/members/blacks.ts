@@ -5,17 +5,17 @@ import { missingReference } from '../../db/index.js';
 import { badRequest, conflict, isDuplicateEntry, memberGone, notFound } from '../../errors.js';
 import { BlockBody, BlockPage, BlockedMember } from '../../schemas/blocks.js';
 import { DEFAULT_PAGE_LIMIT, IdParams, PageQuery, errors } from '../../schemas/common.js';
+import { requireSignIn } from '../signed-in.js';
 
 const plugin: FastifyPluginAsyncTypebox = async (fastify) => {
+  requireSignIn(fastify);
   const { blocks } = fastify.repos;
   const tags = ['members'];
-  const security = [{ bearerAuth: [] }];
 
   fastify.get(
     '/blacks',
     {
-      schema: { tags, security, querystring: PageQuery, response: { 200: BlockPage, ...errors(400, 401, 503) } },
-      onRequest: fastify.authenticate,
+      schema: { tags, querystring: PageQuery, response: { 200: BlockPage, ...errors(400, 401, 503) } },
     },
     async (request) => blocks.page(request.user.id, request.query.cursor, request.query.limit ?? DEFAULT_PAGE_LIMIT),
   );
@@ -25,11 +25,9 @@ const plugin: FastifyPluginAsyncTypebox = async (fastify) => {
     {
       schema: {
         tags,
-        security,
         body: BlockBody,
         response: { 201: BlockedMember, ...errors(400, 401, 404, 409, 413, 415, 503) },
       },
-      onRequest: fastify.authenticate,
     },
     async (request, reply) => {
       const { blackedId } = request.body;
@@ -53,8 +51,7 @@ const plugin: FastifyPluginAsyncTypebox = async (fastify) => {
   fastify.delete(
     '/blacks/:id',
     {
-      schema: { tags, security, params: IdParams, response: { 204: {}, ...errors(400, 401, 404, 503) } },
-      onRequest: fastify.authenticate,
+      schema: { tags, params: IdParams, response: { 204: {}, ...errors(400, 401, 404, 503) } },
     },
     async (request, reply) => {
       if (!(await blocks.remove(request.user.id, request.params.id))) {
