@@ -4,8 +4,6 @@ import { STATUS_CODES } from 'node:http';
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { PoolUnavailableError, isDuplicateEntry, isUnavailableError, missingReference } from './db/index.js';
 
-export { isDuplicateEntry };
-
 export class HttpError extends Error {
   readonly statusCode: number;
   readonly code: string;
@@ -86,7 +84,7 @@ export function errorHandler(err: FastifyError, request: FastifyRequest, reply: 
   }
   const reference = missingReference(err);
   if (reference !== undefined) {
-    // Routes map the references they expect; what is left is a row deleted by someone else meanwhile.
+    // Repositories return the references they expect; what is left is a row deleted by someone else meanwhile.
     if (reference.endsWith('_member')) {
       const gone = memberGone();
       return reply

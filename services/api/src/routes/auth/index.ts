@@ -4,7 +4,7 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { hashPassword, verifyPassword } from '@mokakbab/db';
 import { newTokenId } from '../../auth/token-id.js';
 import { basicCredentials, schemeToken } from '../../auth/wire-forms.js';
-import { conflict, isDuplicateEntry, unauthorized } from '../../errors.js';
+import { conflict, unauthorized } from '../../errors.js';
 import type { Session } from '../../repositories/refresh-tokens.js';
 import { RefreshBody, SignInBody, SignOutBody, SignUpBody, SignUpResponse, TokenResponse } from '../../schemas/auth.js';
 import { errors } from '../../schemas/common.js';
@@ -42,13 +42,8 @@ const plugin: FastifyPluginAsyncTypebox = async (fastify) => {
     async (request, reply) => {
       const { email, password, name, nickname } = request.body;
       const passwordHash = await hashing.run(() => hashPassword(password, config.scryptCost));
-      let created;
-      try {
-        created = await repos.verification.signUp({ email, passwordHash, name, nickname });
-      } catch (err) {
-        if (isDuplicateEntry(err)) throw conflict('EMAIL_TAKEN', 'This email is already registered.');
-        throw err;
-      }
+      const created = await repos.verification.signUp({ email, passwordHash, name, nickname });
+      if (created === 'EMAIL_TAKEN') throw conflict(created, 'This email is already registered.');
       // Sent after the answer: a slow mail server must not hold the sign-up (or a pool connection).
       fastify.mailer
         .sendVerificationCode(email, created.code)

@@ -1,9 +1,7 @@
 // A member editing or deleting their own account.
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { hashPassword } from '@mokakbab/db';
-import type { TxConnection } from '../../db/index.js';
 import { forbidden, memberGone, notFound } from '../../errors.js';
-import { revokeAllTokensOfMember } from '../../repositories/members.js';
 import { IdParams, errors } from '../../schemas/common.js';
 import { UpdateMemberBody } from '../../schemas/member-edits.js';
 import { MemberResponse } from '../../schemas/members.js';
@@ -37,9 +35,8 @@ const plugin: FastifyPluginAsyncTypebox = async (fastify) => {
       await assertOwner(id, request.user.id);
       const { name, nickname, password } = request.body;
       const passwordHash = password === undefined ? undefined : await hashPassword(password, config.scryptCost);
-      // A new password ends every session of the member: refresh tokens and live access tokens, fleet-wide.
-      const revoke = passwordHash === undefined ? undefined : (conn: TxConnection) => revokeAllTokensOfMember(conn, id);
-      const updated = await memberEdits.update(id, { name, nickname, passwordHash }, revoke);
+      // A new password ends every session of the member (the repository revokes in the same transaction).
+      const updated = await memberEdits.update(id, { name, nickname, passwordHash });
       if (!updated) throw memberGone();
       const profile = await members.findProfile(id);
       if (!profile) throw memberGone();
@@ -55,7 +52,7 @@ const plugin: FastifyPluginAsyncTypebox = async (fastify) => {
     async (request, reply) => {
       const { id } = request.params;
       await assertOwner(id, request.user.id);
-      if (!(await memberEdits.remove(id, (conn) => revokeAllTokensOfMember(conn, id)))) throw memberGone();
+      if (!(await memberEdits.remove(id))) throw memberGone();
       return reply.code(204).send();
     },
   );

@@ -1,8 +1,7 @@
 // The caller's block list. A block hides the blocked member's articles and participations from the
 // caller's article and participant pages.
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import { missingReference } from '../../db/index.js';
-import { badRequest, conflict, isDuplicateEntry, memberGone, notFound } from '../../errors.js';
+import { badRequest, conflict, memberGone, notFound } from '../../errors.js';
 import { BlockBody, BlockPage, BlockedMember } from '../../schemas/blocks.js';
 import { DEFAULT_PAGE_LIMIT, IdParams, PageQuery, errors } from '../../schemas/common.js';
 import { requireSignIn } from '../signed-in.js';
@@ -32,16 +31,9 @@ const plugin: FastifyPluginAsyncTypebox = async (fastify) => {
     async (request, reply) => {
       const { blackedId } = request.body;
       if (blackedId === request.user.id) throw badRequest('CANNOT_BLOCK_SELF', 'body/blackedId is the caller');
-      let blocked;
-      try {
-        blocked = await blocks.add(request.user.id, blackedId);
-      } catch (err) {
-        if (isDuplicateEntry(err)) throw conflict('ALREADY_BLOCKED', `Member ${blackedId} is already blocked.`);
-        if (missingReference(err) === 'fk_black_list_blacked') {
-          throw notFound('MEMBER_NOT_FOUND', `Member ${blackedId} not found.`);
-        }
-        throw err;
-      }
+      const blocked = await blocks.add(request.user.id, blackedId);
+      if (blocked === 'ALREADY_BLOCKED') throw conflict(blocked, `Member ${blackedId} is already blocked.`);
+      if (blocked === 'MEMBER_NOT_FOUND') throw notFound(blocked, `Member ${blackedId} not found.`);
       // Deleted between the insert and the read: the cascade took the row with it.
       if (!blocked) throw memberGone();
       return reply.code(201).send(blocked);

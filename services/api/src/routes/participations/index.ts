@@ -1,5 +1,4 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import { missingReference } from '../../db/index.js';
 import { conflict, forbidden, notFound } from '../../errors.js';
 import { PageQuery, IdParams, errors, DEFAULT_PAGE_LIMIT } from '../../schemas/common.js';
 import { ArticleIdParams, JoinBody, ParticipantPage, Participation } from '../../schemas/participations.js';
@@ -39,14 +38,8 @@ const plugin: FastifyPluginAsyncTypebox = async (fastify) => {
     },
     async (request, reply) => {
       const { articleId } = request.body;
-      let result;
-      try {
-        result = await participations.join(articleId, request.user.id);
-      } catch (err) {
-        // A deleted member (fk_participation_member) is the error handler's 401.
-        if (missingReference(err) === 'fk_participation_article') throw articleNotFound(articleId);
-        throw err;
-      }
+      const result = await participations.join(articleId, request.user.id);
+      if (result === 'ARTICLE_NOT_FOUND') throw articleNotFound(articleId);
       if (result === 'ALREADY_JOINED') throw conflict('ALREADY_JOINED', `You already joined article ${articleId}.`);
       return reply.code(201).send(result);
     },
