@@ -1,4 +1,4 @@
-// Readiness as DESIGN.md defines it: not ready until the first full warm-up, then ready for good
+// Readiness: not ready until the first full warm-up, then ready for good
 // (a later database blip must not pull every replica out of the load balancer at once), and not
 // ready again from the moment shutdown starts.
 export type ReadyStatus = 'warming' | 'ready' | 'shutting-down';

@@ -1,5 +1,6 @@
-// Access-token verification for routes: A3's cached verifier over @fastify/jwt, the denylist
-// (sign-out by jti, member-wide revocation), and `fastify.authenticate` for route onRequest hooks.
+// Access-token verification: the cached verifier (auth/token-cache.ts) over @fastify/jwt, the
+// denylist (sign-out by jti, member-wide revocation), and `fastify.authenticate`, the onRequest hook
+// a route group installs with requireSignIn (routes/signed-in.ts).
 import fp from 'fastify-plugin';
 import type { onRequestHookHandler } from 'fastify';
 import type { Logger } from 'pino';
