@@ -78,6 +78,7 @@ export type PoolLifecycle = 'cold' | 'warming' | 'warm' | 'closing' | 'closed';
 
 export interface DbPoolEvents {
   'connect-error': [code: string, err: Error];
+  recycle: [threadId: number];
 }
 
 const DEFAULT_ALIVE_BYPASS_WINDOW_MS = 500;
@@ -427,6 +428,7 @@ export class ConnectionPool extends EventEmitter<DbPoolEvents> {
   private retireForLifetime(conn: PooledConnection): void {
     this.counters.recycled++;
     this.log.debug({ threadId: conn.threadId }, 'db pool: connection reached its max lifetime');
+    this.emit('recycle', conn.threadId);
     this.retire(conn);
   }
 
