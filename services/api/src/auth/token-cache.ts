@@ -49,8 +49,8 @@ export interface CacheStats {
 }
 
 export interface CachedVerifier {
-  verify(token: string): Readonly<AccessClaims>;
-  stats(): CacheStats;
+  verify: (token: string) => Readonly<AccessClaims>;
+  stats: () => CacheStats;
 }
 
 interface Entry {
