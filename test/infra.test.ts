@@ -352,7 +352,7 @@ function modelOf(resource: Resource): Model | undefined {
   // kubernetes-models names a group by camel-casing it: networking.k8s.io -> networkingK8sIo.
   const key = group ? group.replace(/\.(\w)/g, (_, c: string) => c.toUpperCase()) : 'v1';
   const versions = group ? MODEL_GROUPS[key] : { v1: MODEL_GROUPS.v1 as unknown as Record<string, Model> };
-  return (versions?.[version!])?.[resource.kind];
+  return versions?.[version!]?.[resource.kind];
 }
 
 /**
