@@ -7,8 +7,8 @@ import { loadApiConfig, type ApiConfig } from '@mokakbab/config';
 import { seededMember } from '@mokakbab/db';
 import { createTestDatabase, type TestDatabase } from '@mokakbab/testkit';
 import type { FastifyInstance, LightMyRequestResponse } from 'fastify';
-import { createLogger } from '../src/server-options.js';
-import { buildInstances } from '../src/start.js';
+import { createLogger } from '../src/lifecycle/server-options.js';
+import { buildInstances } from '../src/lifecycle/instances.js';
 
 export const TEST_JWT_SECRET = 'test-secret-for-the-api-tests-0123456789';
 

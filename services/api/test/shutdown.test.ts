@@ -5,9 +5,9 @@ import { after, before, test } from 'node:test';
 import { loadApiConfig } from '@mokakbab/config';
 import type { TestDatabase } from '@mokakbab/testkit';
 import { PoolUnavailableError } from '../src/db/index.js';
-import { createLogger } from '../src/server-options.js';
-import { shutdown } from '../src/shutdown.js';
-import { buildInstances, listen } from '../src/start.js';
+import { createLogger } from '../src/lifecycle/server-options.js';
+import { shutdown } from '../src/lifecycle/shutdown.js';
+import { buildInstances, listen } from '../src/lifecycle/instances.js';
 import { seededDatabase, testEnv, waitFor } from './helper.js';
 
 let db: TestDatabase;

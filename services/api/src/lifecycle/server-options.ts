@@ -3,7 +3,7 @@
 import type { ApiConfig } from '@mokakbab/config';
 import { LogController, type FastifyServerOptions } from 'fastify';
 import { pino, type DestinationStream, type Logger } from 'pino';
-import { validationOptions } from './validation.js';
+import { validationOptions } from '../schemas/validation.js';
 
 // Secrets that must never reach a log line, wherever they appear one level deep.
 export const REDACTED_PATHS = [
