@@ -28,6 +28,9 @@ export function testEnv(db: TestDatabase, overrides: Record<string, string> = {}
     // Tests sign in often from one address; the limits have their own test (test/reliability/sign-in-flood).
     RATE_LIMIT_AUTH_IP_MAX: '1000000',
     RATE_LIMIT_AUTH_ACCOUNT_MAX: '1000000',
+    // A busy shared machine (or coverage) blocks the loop for seconds while a file loads, and the
+    // next requests would get EVENT_LOOP_OVERLOADED; overload has its own tests (test/reliability).
+    MAX_EVENT_LOOP_DELAY_MS: '0',
     ...overrides,
   };
 }
