@@ -113,6 +113,19 @@ export function errorBody(res: LightMyRequestResponse): ErrorBody {
 // The testkit's bounded wait: polls until `check` is true, then fails naming what it waited for.
 export { waitFor } from '@mokakbab/testkit';
 
+/** A valid category, region and district for a new article, plus a region and a district that do not match. */
+export async function articlePlace(db: TestDatabase) {
+  const [row] = await db.query<
+    { category_id: number; region_id: number; district_id: number; other_region: number; other_district: number }[]
+  >(
+    `SELECT (SELECT MIN(id) FROM category) AS category_id, d.region_id, d.id AS district_id,
+       (SELECT MIN(id) FROM region WHERE id <> d.region_id) AS other_region,
+       (SELECT MIN(id) FROM district WHERE region_id <> d.region_id) AS other_district
+     FROM district d ORDER BY d.id LIMIT 1`,
+  );
+  return row!;
+}
+
 /** Closes what a test file built, in order: both instances (the pool with them), then the database. */
 export async function closeAll(api: TestApi | undefined, db: TestDatabase | undefined): Promise<void> {
   await api?.app.close();
