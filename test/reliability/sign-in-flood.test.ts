@@ -6,11 +6,10 @@
 // the production scrypt cost, so the attackers' client work is not on the server's event loop.
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
-import type { TestDatabase } from '@mokakbab/testkit';
+import { waitFor, type TestDatabase } from '@mokakbab/testkit';
 import { Pool } from 'undici';
 import { build, closeAll, errorBody, seededDatabase, type TestApi } from '@mokakbab/api/test/helper';
 import { startApi, type ApiProcess } from '../helpers/processes.js';
-import { waitFor } from '../helpers/wait.js';
 
 type InjectResponse = Awaited<ReturnType<TestApi['app']['inject']>>;
 

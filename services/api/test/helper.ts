@@ -110,9 +110,6 @@ export function errorBody(res: LightMyRequestResponse): ErrorBody {
   return body;
 }
 
-// The testkit's bounded wait: polls until `check` is true, then fails naming what it waited for.
-export { waitFor } from '@mokakbab/testkit';
-
 /** A valid category, region and district for a new article, plus a region and a district that do not match. */
 export async function articlePlace(db: TestDatabase) {
   const [row] = await db.query<

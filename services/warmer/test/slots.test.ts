@@ -4,9 +4,8 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { after, before, test } from 'node:test';
-import { createTestDatabase, freePort, type TestDatabase } from '@mokakbab/testkit';
+import { createTestDatabase, freePort, type TestDatabase, waitFor } from '@mokakbab/testkit';
 import { FleetSlots } from '../src/index.js';
-import { waitFor } from './helper.js';
 
 let db: TestDatabase;
 before(async () => {
