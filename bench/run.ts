@@ -3,7 +3,7 @@
 // ceiling, auth, cold, ready, mixed, overload (bench/scenarios/*). Writes bench/results/<scenario>.json,
 // report.md and the cold-start chart. Everything it starts is stopped in `finally`.
 import { execFileSync } from 'node:child_process';
-import { cpus } from 'node:os';
+import { cpus, loadavg } from 'node:os';
 import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -95,7 +95,11 @@ async function main(): Promise<void> {
     const ctx = createContext(args, db, await busiestArticle(db), log);
     for (const scenario of args.scenarios) {
       log(`${scenario} ...`);
-      const result = { ...(await RUNNERS[scenario](ctx)), ranWith: { command, at: new Date().toISOString() } };
+      const loadBefore = loadavg()[0]!;
+      const measured = await RUNNERS[scenario](ctx);
+      // The 1-minute load average before and after: other work on the machine shows here.
+      const loadAverage = [loadBefore, loadavg()[0]!].map((l) => Math.round(l * 10) / 10) as [number, number];
+      const result = { ...measured, ranWith: { command, at: new Date().toISOString(), loadAverage } };
       writeFileSync(`${RESULTS_DIR}${scenario}.json`, `${JSON.stringify(result, null, 1)}\n`);
       for (const g of result.goals)
         log(`  ${g.met === false ? 'MISSED' : g.met ? 'met' : 'n/a'}: ${g.name} ${g.value} (goal ${g.target})`);

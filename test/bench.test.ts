@@ -1,16 +1,21 @@
 // The bench's machinery on fixed inputs: flags, the alternation order, statistics, the stamp of the
 // cached data, the mixed scenario's proportions, and the report and chart generators. The bench
-// itself runs with `pnpm bench`; no figure here depends on timing.
+// itself runs with `pnpm bench`; no figure here depends on timing. The burst client runs against a
+// real loopback server.
 import assert from 'node:assert/strict';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { test } from 'node:test';
 import { parseBenchArgs, PROFILES } from '../bench/lib/args.js';
+import { burst } from '../bench/lib/burst.js';
+import { acceptQueueLength, TCP_DROP_COUNTERS, tcpCounters } from '../bench/lib/kernel.js';
 import { dataStamp, counterDeltas } from '../bench/lib/database.js';
 import { summarize, type Sample } from '../bench/lib/load.js';
 import { renderChart, renderReport } from '../bench/lib/report.js';
 import { alternate, goal, type ScenarioResult } from '../bench/lib/scenario.js';
 import { formatSpread, median, percentile, ratio, spread } from '../bench/lib/stats.js';
 import { fixedRateFor } from '../bench/scenarios/ceiling.js';
-import { timeline } from '../bench/scenarios/cold.js';
+import { tcpDrops, timeline } from '../bench/scenarios/cold.js';
 import { MIX, routeSequence } from '../bench/scenarios/mixed.js';
 
 test('flags: full by default, --quick, --only, bounded rounds', () => {
@@ -143,4 +148,68 @@ test('report and chart render the results they are given', () => {
   // One latency line per arm (lazy has no gap) and one failure step line per arm.
   assert.equal(svg.match(/<polyline/g)?.length, 4);
   assert.ok(svg.endsWith('</svg>'));
+});
+
+test('the burst client: connections first, requests once the server accepted them, error codes kept', async () => {
+  // A real server on loopback; every third request is refused the way the API's door refuses.
+  let served = 0;
+  const server = createServer((_req, res) => {
+    const refuse = ++served % 3 === 0;
+    const body = refuse ? '{"code":"OVERLOADED","message":"busy"}' : '{"ok":true}';
+    // Like Fastify's answers, with a content-length (the client reads no other framing).
+    res.writeHead(refuse ? 503 : 200, { 'content-type': 'application/json', 'content-length': body.length });
+    res.end(body);
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  try {
+    const { port } = server.address() as AddressInfo;
+    const run = await burst({
+      url: `http://127.0.0.1:${port}/x`,
+      connections: 5,
+      durationS: 0.3,
+      bearerTokens: ['a', 'b'],
+    });
+    assert.equal(run.connectMs.length, 5);
+    assert.equal(run.connectFailures, 0);
+    if (process.platform === 'linux') assert.ok(Number.isFinite(run.acceptedMs), 'accept queue observed');
+    assert.equal(run.samples.length, served, 'every answer is a sample; none left in flight');
+    const refused = run.samples.filter((s) => s.status === 503).length;
+    assert.ok(refused > 0);
+    assert.deepEqual(run.errorCodes, { '503 OVERLOADED': refused });
+    assert.ok(run.samples.every((s) => s.sentMs >= 0 && s.latencyMs >= 0));
+  } finally {
+    server.close();
+  }
+});
+
+test('kernel counters: the drop counters and a listening port', { skip: process.platform !== 'linux' }, async () => {
+  assert.deepEqual(Object.keys(tcpCounters()).sort(), [...TCP_DROP_COUNTERS].sort());
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  try {
+    assert.equal(acceptQueueLength((server.address() as AddressInfo).port), 0);
+  } finally {
+    server.close();
+  }
+  assert.equal(tcpDrops([{ ListenDrops: 2 }, { ListenDrops: 1, TCPSynRetrans: 0 }]), 'ListenDrops 3');
+  assert.equal(tcpDrops([{}, { ListenDrops: 0 }]), '0');
+});
+
+test('the burst client backs off for Retry-After when told to', async () => {
+  const server = createServer((_req, res) => {
+    const body = '{"code":"OVERLOADED"}';
+    res.writeHead(503, { 'retry-after': '1', 'content-type': 'application/json', 'content-length': body.length });
+    res.end(body);
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  try {
+    const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/`;
+    // Each connection is refused once and then waits past the end of the run.
+    const polite = await burst({ url, connections: 3, durationS: 0.3, honorRetryAfter: true });
+    assert.equal(polite.samples.length, 3);
+    const eager = await burst({ url, connections: 3, durationS: 0.3 });
+    assert.ok(eager.samples.length > 3, `${eager.samples.length} requests without the back-off`);
+  } finally {
+    server.close();
+  }
 });

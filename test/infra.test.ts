@@ -242,7 +242,11 @@ interface Container {
   image: string;
   restartPolicy?: string;
   ports?: { name?: string; containerPort: number; hostPort?: number }[];
-  env?: { name: string; value?: string; valueFrom?: { secretKeyRef?: { name: string; key: string } } }[];
+  env?: {
+    name: string;
+    value?: string;
+    valueFrom?: { secretKeyRef?: { name: string; key: string; optional?: boolean } };
+  }[];
   envFrom?: { configMapRef?: { name: string }; secretRef?: { name: string } }[];
   startupProbe?: Probe;
   readinessProbe?: Probe;
@@ -330,7 +334,16 @@ function containerEnv(container: Container, resources: Resource[]): Env {
       env[key] = found?.kind === 'Secret' ? Buffer.from(String(value), 'base64').toString('utf8') : String(value);
     }
   }
-  for (const entry of container.env ?? []) env[entry.name] = entry.value ?? SECRET_PLACEHOLDERS[entry.name] ?? '';
+  for (const entry of container.env ?? []) {
+    const ref = entry.valueFrom?.secretKeyRef;
+    if (ref?.optional) {
+      // The kubelet sets an optional key only when the Secret has it; otherwise envFrom's value stays.
+      const value = find('Secret', ref.name)?.data?.[ref.key];
+      if (value !== undefined) env[entry.name] = Buffer.from(String(value), 'base64').toString('utf8');
+      continue;
+    }
+    env[entry.name] = entry.value ?? SECRET_PLACEHOLDERS[entry.name] ?? '';
+  }
   return env;
 }
 
@@ -481,6 +494,9 @@ for (const overlay of ['dev', 'prod'] as const) {
       assert.equal(portNumber(warmer, warmer.readinessProbe!.httpGet!.port), env.warmerPort);
       // The warmer's own parser: what it would refuse at start fails here.
       assert.ok(env.replay, 'the manifests set WARMER_REPLAY');
+      // The signed-in replay (a warm-up member's password) comes from the Secret, never the ConfigMap.
+      const fromSecret = warmer.env?.find((e) => e.name === 'WARMER_REPLAY')?.valueFrom?.secretKeyRef;
+      assert.equal(fromSecret?.optional, true, 'WARMER_REPLAY may come from the Secret, optionally');
       const replay = parseReplay(env.replay, `${overlay} WARMER_REPLAY`);
       assert.ok(replay.requests.length > 0);
     });

@@ -38,7 +38,12 @@ export function renderReport(info: RunInfo, results: readonly ScenarioResult[], 
   if (goals.length > 0) out.push('## Goals', '', markdownTable(['scenario', 'goal', 'target', 'value', ''], goals), '');
   for (const r of results) {
     out.push(`## ${r.title} (\`${r.scenario}\`)`, '', r.setup, '');
-    if (r.ranWith) out.push(`Measured by \`${r.ranWith.command}\` at ${r.ranWith.at}.`, '');
+    if (r.ranWith) {
+      const load = r.ranWith.loadAverage
+        ? ` (1-minute load average ${r.ranWith.loadAverage[0]} at the start, ${r.ranWith.loadAverage[1]} at the end)`
+        : '';
+      out.push(`Measured by \`${r.ranWith.command}\` at ${r.ranWith.at}${load}.`, '');
+    }
     if (r.timeline && chartFile) out.push(`![p99 and failed requests per ${r.timeline.bucketMs} ms](${chartFile})`, '');
     for (const t of r.tables) out.push(`**${t.caption}**`, '', markdownTable(t.header, t.rows), '');
   }

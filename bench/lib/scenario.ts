@@ -3,6 +3,7 @@
 import { generateKeyPairSync } from 'node:crypto';
 import { startApi, waitFor200, type ApiProcess } from './api-process.js';
 import type { BenchArgs, Scenario } from './args.js';
+import { burst, type BurstOptions } from './burst.js';
 import { cpuMeter } from './cpu.js';
 import type { BenchDatabase } from './database.js';
 import { closedLoop, summarize, type ClosedLoopOptions, type Sample, type Summary } from './load.js';
@@ -39,7 +40,12 @@ export interface ScenarioResult {
   readonly rounds: unknown;
   readonly timeline?: Timeline;
   /** Set by run.ts: the command and time of the run that measured this. */
-  readonly ranWith?: { readonly command: string; readonly at: string };
+  readonly ranWith?: {
+    readonly command: string;
+    readonly at: string;
+    /** The machine's 1-minute load average when the scenario started and when it ended. */
+    readonly loadAverage?: readonly [number, number];
+  };
 }
 
 export type JwtAlgorithm = 'HS256' | 'ES256';
@@ -164,6 +170,22 @@ export interface Measured extends Summary {
 export async function measureClosed(opts: ClosedLoopOptions, pids: Record<string, number>): Promise<Measured> {
   const spent = cpuMeter(pids);
   const run = await closedLoop(opts);
+  const cpu = spent();
+  const summary = summarize(run.samples);
+  const perRequest = (ms: number) => Math.round((ms * 1000) / Math.max(1, summary.count));
+  return {
+    ...summary,
+    rps: summary.count / run.durationS,
+    cpuUsPerRequest: Object.fromEntries(Object.entries(cpu.byProcess).map(([k, v]) => [k, perRequest(v)])),
+    clientCpuUsPerRequest: perRequest(cpu.clientMs),
+    samples: run.samples,
+  };
+}
+
+/** measureClosed with the burst client (lib/burst.ts): connections opened and accepted first. */
+export async function measureBurst(opts: BurstOptions, pids: Record<string, number>): Promise<Measured> {
+  const spent = cpuMeter(pids);
+  const run = await burst(opts);
   const cpu = spent();
   const summary = summarize(run.samples);
   const perRequest = (ms: number) => Math.round((ms * 1000) / Math.max(1, summary.count));

@@ -3,12 +3,17 @@
 // Arms: lazy (WARM_ON_BOOT=false, the burst starts when the port opens), warm (pool only,
 // WARM_REQUESTS=0), warm + self-warm (the default: hot routes injected before ready), warm + replay
 // (pool only, then the warmer's replay exactly as Compose and Kubernetes configure it).
+// The burst client opens all connections at t=0 and reports their connect time and the kernel's
+// SYN/accept-queue drop counters on their own; request latency counts from the write (lib/burst.ts).
 import { readFileSync } from 'node:fs';
 import { warmerVars } from '@mokakbab/config';
+import { seededMember } from '@mokakbab/db';
 import { parseReplay, ReplayError, runReplay, type ReplaySpec } from '@mokakbab/warmer';
 import { startApi } from '../lib/api-process.js';
 import { counterDeltas } from '../lib/database.js';
-import { closedLoop, failedStatuses, summarize, type Sample, type Summary } from '../lib/load.js';
+import { burst } from '../lib/burst.js';
+import { TCP_DROP_COUNTERS, tcpCounters } from '../lib/kernel.js';
+import { failedStatuses, summarize, type Sample, type Summary } from '../lib/load.js';
 import { READ_ROUTES } from '../lib/read-routes.js';
 import { goal, type Context, type Goal, type ScenarioResult, type Timeline } from '../lib/scenario.js';
 import { formatSpread, percentile, ratio, spread } from '../lib/stats.js';
@@ -19,13 +24,7 @@ const BUCKET_MS = 100;
 const REPLAY_TIMEOUT_MS = 5_000;
 const DEPLOYED_CONFIG = new URL('../../infra/k8s/base/config.env', import.meta.url);
 
-export const COLD_ARMS = [
-  'lazy',
-  'warm (pool only)',
-  'warm + self-warm',
-  'warm + replay',
-  'warm + self-warm, backlog 4096',
-] as const;
+export const COLD_ARMS = ['lazy', 'warm (pool only)', 'warm + self-warm', 'warm + replay'] as const;
 type Arm = (typeof COLD_ARMS)[number];
 
 const ARM_ENV: Record<Arm, Record<string, string>> = {
@@ -33,10 +32,21 @@ const ARM_ENV: Record<Arm, Record<string, string>> = {
   'warm (pool only)': { WARM_REQUESTS: '0' },
   'warm + self-warm': {},
   'warm + replay': { WARM_REQUESTS: '0' },
-  // The default LISTEN_BACKLOG (511) is below the 600 connections of the burst: the kernel drops
-  // the SYNs beyond it and those clients retry after 1 s, 3 s, 7 s.
-  'warm + self-warm, backlog 4096': { LISTEN_BACKLOG: '4096' },
 };
+
+/**
+ * The replay a production Secret gives the warmer (overlays/prod: WARMER_REPLAY with a warm-up
+ * member): the Kubernetes base's public list, then signed in, the participants page.
+ */
+function signedInReplay(base: ReplaySpec, member: { email: string; password: string }, path: string): ReplaySpec {
+  return {
+    signIn: member,
+    requests: [
+      ...base.requests,
+      { method: 'GET', path, headers: { authorization: 'Bearer $TOKEN' }, expectStatus: 200 },
+    ],
+  };
+}
 
 /** The replay list the Kubernetes base (and Compose, the same list) gives the warmer. */
 function deployedReplay(): ReplaySpec {
@@ -53,7 +63,20 @@ interface ColdRound {
   readonly all: Summary;
   readonly rps: number;
   readonly serverCounters: Record<string, number>;
+  /** ms from t=0 until the connections were up: the client and the kernel, not the API's request path. */
+  readonly connect: {
+    readonly p50Ms: number;
+    readonly p99Ms: number;
+    readonly maxMs: number;
+    readonly failed: number;
+    /** Until the server had accepted them all (its accept queue empty); NaN where not observable. */
+    readonly allAcceptedMs: number;
+  };
+  /** The kernel's drop counters (accept queue, SYN queue, SYN retransmits) over the burst. */
+  readonly tcpCounters: Record<string, number>;
   readonly failedStatuses: string;
+  /** Non-2xx answers by status and error code (which shedding refused them). */
+  readonly errorCodes: Record<string, number>;
   /** The warmer's replay failing (e.g. a route slower than its timeout) is recorded, and the burst runs anyway. */
   readonly replayError?: string;
   readonly samples: readonly Sample[];
@@ -63,7 +86,7 @@ export async function cold(ctx: Context): Promise<ScenarioResult> {
   const { profile, rounds } = ctx.args;
   const route = READ_ROUTES.find((r) => r.name === 'participants page')!;
   const tokens = await ctx.tokens();
-  const replay = deployedReplay();
+  const replay = signedInReplay(deployedReplay(), seededMember(1), route.path(ctx.articleId));
   const runs = await ctx.alternate(COLD_ARMS, async (arm): Promise<ColdRound> => {
     const before = await ctx.db.connectErrors();
     const env = { DB_POOL_SIZE: POOL_SIZE, ...ARM_ENV[arm] };
@@ -85,12 +108,14 @@ export async function cold(ctx: Context): Promise<ScenarioResult> {
           },
         );
       }
-      const run = await closedLoop({
+      const tcpBefore = tcpCounters();
+      const run = await burst({
         url: `${api.url}${route.path(ctx.articleId)}`,
         connections: profile.burstConnections,
         durationS: profile.burstS,
         bearerTokens: tokens,
       });
+      const tcp = counterDeltas(tcpBefore, tcpCounters());
       const all = summarize(run.samples);
       const round: ColdRound = {
         first: summarize(run.samples, (s) => s.sentMs < FIRST_MS),
@@ -98,13 +123,23 @@ export async function cold(ctx: Context): Promise<ScenarioResult> {
         all,
         rps: all.count / run.durationS,
         serverCounters: counterDeltas(before, await ctx.db.connectErrors()),
+        connect: {
+          p50Ms: percentile(run.connectMs, 50),
+          p99Ms: percentile(run.connectMs, 99),
+          maxMs: run.connectMs.length ? Math.max(...run.connectMs) : Number.NaN,
+          failed: run.connectFailures,
+          allAcceptedMs: run.acceptedMs ?? Number.NaN,
+        },
+        tcpCounters: tcp,
         failedStatuses: failedStatuses(run.samples),
+        errorCodes: run.errorCodes,
         ...(replayError === undefined ? {} : { replayError }),
         samples: run.samples,
       };
       ctx.log(
         `cold ${arm}: first 2 s p99 ${Math.round(round.first.p99Ms)} ms, after ${Math.round(round.after.p99Ms)} ms,` +
-          ` failed ${round.failedStatuses}, aborted ${round.serverCounters.Aborted_connects}` +
+          ` failed ${round.failedStatuses} ${JSON.stringify(round.errorCodes)}, aborted ${round.serverCounters.Aborted_connects},` +
+          ` connect p99 ${Math.round(round.connect.p99Ms)} ms, all accepted ${Math.round(round.connect.allAcceptedMs)} ms, tcp drops ${JSON.stringify(tcp)}` +
           (replayError ? `; replay failed: ${replayError}` : ''),
       );
       return round;
@@ -128,7 +163,7 @@ export async function cold(ctx: Context): Promise<ScenarioResult> {
     const replayFailed = r.filter((x) => x.replayError).length;
     return [
       replayFailed ? `${arm} (replay failed in ${replayFailed} of ${r.length} rounds)` : arm,
-      `${r.reduce((n, x) => n + failed(x.all), 0)} (${failedStatuses(r.flatMap((x) => x.samples))})`,
+      `${r.reduce((n, x) => n + failed(x.all), 0)} (${failureCodes(r)})`,
       f((x) => x.first.p50Ms, 1),
       f((x) => x.first.p99Ms, 1),
       f((x) => x.first.maxMs),
@@ -139,6 +174,10 @@ export async function cold(ctx: Context): Promise<ScenarioResult> {
       f((x) => x.rps),
       r.reduce((n, x) => n + (x.serverCounters.Aborted_connects ?? 0), 0),
       otherErrors,
+      f((x) => x.connect.p99Ms),
+      f((x) => x.connect.allAcceptedMs),
+      r.reduce((n, x) => n + x.connect.failed, 0),
+      tcpDrops(r.map((x) => x.tcpCounters)),
     ];
   });
   const goals: Goal[] = [];
@@ -169,8 +208,11 @@ export async function cold(ctx: Context): Promise<ScenarioResult> {
     setup:
       `Fresh API per round, pool ${POOL_SIZE}, verified TLS (require_secure_transport=ON), server max_connections 500,` +
       ` thread_cache_size 8; ${profile.burstConnections} connections at t=0 for ${profile.burstS} s on GET ${route.path(ctx.articleId)};` +
-      ` ${rounds} rounds, arms rotating; latency by send time, first 2 s vs after; median (range), failed and server counters summed.` +
-      ` Replay: the deployed WARMER_REPLAY (${replay.requests.map((r) => r.path).join(', ')}) for the default` +
+      ` ${rounds} rounds, arms rotating. The ${profile.burstConnections} connections open together at t=0 (their connect time, from t=0, is a column` +
+      ` of its own, with the kernel's accept/SYN queue drops and SYN retransmits: ${TCP_DROP_COUNTERS.join(', ')}); once the API has` +
+      ` accepted them all (its accept queue empty: "all accepted ms"), each sends its first request at once and then one after another; latency from the write, by send time, first 2 s vs after;` +
+      ` median (range), failed and counters summed.` +
+      ` Replay: the production Secret's WARMER_REPLAY (sign-in, then ${replay.requests.map((r) => r.path).join(', ')}) for the default` +
       ` ${warmerVars.replayDurationMs.defaultValue} ms on ${warmerVars.replayConnections.defaultValue} connections.`,
     tables: [
       {
@@ -188,6 +230,10 @@ export async function cold(ctx: Context): Promise<ScenarioResult> {
           'req/s',
           'Aborted_connects',
           'Connection_errors_*',
+          'connect p99 ms',
+          'all accepted ms',
+          'connect failed',
+          'kernel TCP drops',
         ],
         rows,
       },
@@ -199,6 +245,26 @@ export async function cold(ctx: Context): Promise<ScenarioResult> {
       profile.burstS * 1000,
     ),
   };
+}
+
+/** "503 OVERLOADED: 12, 0: 3": the failures of all rounds by status and error code, most first; "none". */
+function failureCodes(rounds: readonly ColdRound[]): string {
+  const counts: Record<string, number> = {};
+  for (const r of rounds) {
+    for (const [k, v] of Object.entries(r.errorCodes)) counts[k] = (counts[k] ?? 0) + v;
+    const transport = r.samples.filter((s) => s.status === 0).length;
+    if (transport) counts['0'] = (counts['0'] ?? 0) + transport;
+  }
+  const sorted = Object.entries(counts).sort((a, b) => b[1] - a[1]);
+  return sorted.length ? sorted.map(([k, v]) => `${k}: ${v}`).join(', ') : 'none';
+}
+
+/** "0", or the kernel counters that moved, summed over the rounds ("ListenDrops 12, TCPSynRetrans 12"). */
+export function tcpDrops(rounds: readonly Record<string, number>[]): string {
+  const sum: Record<string, number> = {};
+  for (const r of rounds) for (const [k, v] of Object.entries(r)) sum[k] = (sum[k] ?? 0) + v;
+  const moved = Object.entries(sum).filter(([, v]) => v !== 0);
+  return moved.length ? moved.map(([k, v]) => `${k} ${v}`).join(', ') : '0';
 }
 
 /** p99 and failed requests per 100 ms bucket of send time, all rounds of an arm pooled. */

@@ -164,7 +164,13 @@ export const httpVars = {
     min: 1,
   }),
   bodyLimitBytes: int('BODY_LIMIT_BYTES', { doc: 'Largest request body; larger gets 413.', default: 65_536, min: 1 }),
-  listenBacklog: int('LISTEN_BACKLOG', { doc: 'TCP listen backlog of the public port.', default: 511, min: 1 }),
+  // Above the original's 600-connection burst: with Node's 511, a burst that met a busy loop lost 87
+  // SYNs to a full accept queue (ListenOverflows), and those clients connected 1 s later.
+  listenBacklog: int('LISTEN_BACKLOG', {
+    doc: 'TCP listen backlog of the public port (the kernel caps it at net.core.somaxconn).',
+    default: 4_096,
+    min: 1,
+  }),
   shutdownDelayMs: int('SHUTDOWN_DELAY_MS', {
     doc: 'After SIGTERM, ready answers 503 and serving continues this long so endpoints are removed.',
     default: 5_000,
