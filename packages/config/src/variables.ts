@@ -154,7 +154,7 @@ export const httpVars = {
     default: false,
   }),
   requestTimeoutMs: int('REQUEST_TIMEOUT_MS', {
-    doc: 'Longest time to receive a whole request.',
+    doc: 'Longest time to receive a whole request, and the deadline over all of its database work (each acquire and statement gets the smaller of its own limit and the time left; none left: 503 DEADLINE_EXCEEDED).',
     default: 10_000,
     min: 1,
   }),

@@ -2,7 +2,13 @@
 // whatever was thrown (validation, parser, pool, driver, our own HttpError) to that shape.
 import { STATUS_CODES } from 'node:http';
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
-import { PoolUnavailableError, isDuplicateEntry, isUnavailableError, missingReference } from './db/index.js';
+import {
+  DeadlineExceededError,
+  PoolUnavailableError,
+  isDuplicateEntry,
+  isUnavailableError,
+  missingReference,
+} from './db/index.js';
 
 export class HttpError extends Error {
   readonly statusCode: number;
@@ -73,6 +79,10 @@ export function errorHandler(err: FastifyError, request: FastifyRequest, reply: 
     reply.header('retry-after', String(err.retryAfterS));
     const message = err.code === 'DATABASE_DOWN' ? 'The database is unavailable' : 'The database is busy';
     return reply.code(503).send(body(503, err.code, `${message}; retry shortly.`));
+  }
+  if (err instanceof DeadlineExceededError) {
+    reply.header('retry-after', String(err.retryAfterS));
+    return reply.code(503).send(body(503, err.code, err.message));
   }
   if (isUnavailableError(err)) {
     request.log.warn({ code: err.code }, 'database unavailable');

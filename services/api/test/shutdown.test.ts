@@ -101,6 +101,8 @@ test('shutdown: ready turns 503 at once, serving goes on, in-flight requests fin
   assert.equal(((await response.json()) as { items: unknown[] }).items.length, 3);
   await hold;
   await closing;
+  // What /metrics served until the admin port closed (that port closes last).
+  assert.match(await app.metrics.registry.metrics(), /^http_requests_rejected_total\{reason="shutting_down"\} 1$/m);
 
   assert.equal(app.db.stats().total, 0);
   await assert.rejects(app.db.query('SELECT 1'), (err: unknown) => {

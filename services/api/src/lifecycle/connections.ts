@@ -64,6 +64,9 @@ export class ConnectionTracker {
   async quiet(quietMs: number, maxWaitMs: number): Promise<void> {
     const deadline = Date.now() + maxWaitMs;
     for (;;) {
+      // Timers run before the poll phase: after the event loop stalled, the connections that came
+      // meanwhile are still in the accept queue. Look only after one poll phase has accepted them.
+      await new Promise((resolve) => setImmediate(resolve));
       const quietFor = Date.now() - this.#lastConnectionAt;
       const left = deadline - Date.now();
       if (quietFor >= quietMs || left <= 0) return;

@@ -1,7 +1,8 @@
 // `fastify.readiness` and `fastify.connections`, and `Connection: close` on every response once
 // shutdown has begun so keep-alive clients move to other instances instead of being cut off when
 // the server closes. Requests arriving once the drain has begun (after the shutdown delay, or once
-// close() starts) get 503 SHUTTING_DOWN before any route work.
+// close() starts) get 503 SHUTTING_DOWN before any route work, counted as
+// http_requests_rejected_total{reason="shutting_down"}.
 import fp from 'fastify-plugin';
 import { ConnectionTracker } from '../../lifecycle/connections.js';
 import { shuttingDown } from '../../errors.js';
@@ -69,8 +70,10 @@ export default fp(
       done();
     });
     fastify.addHook('onRequest', (_request, _reply, done) => {
-      if (readiness.draining) return done(shuttingDown());
-      done();
+      if (!readiness.draining) return done();
+      // The metrics plugin registers later (it reads the pool); it is there before any request.
+      fastify.metrics.rejected('shutting_down');
+      done(shuttingDown());
     });
     fastify.addHook('onSend', (_request, reply, payload, done) => {
       if (readiness.shuttingDown) reply.header('connection', 'close');

@@ -1,7 +1,10 @@
 // Sign-up, sign-in, refresh-token rotation and sign-out.
 import { randomUUID } from 'node:crypto';
+import { performance } from 'node:perf_hooks';
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { hashPassword, verifyPassword } from '@mokakbab/db';
+import { VerifyTimes } from '../../auth/hashing-gate.js';
 import { newTokenId } from '../../auth/token-id.js';
 import { basicCredentials, schemeToken } from '../../auth/wire-forms.js';
 import { conflict, unauthorized } from '../../errors.js';
@@ -17,9 +20,12 @@ const plugin: FastifyPluginAsyncTypebox = async (fastify) => {
   const { repos, config, denylist, authLimits, hashing } = fastify;
   const tags = ['auth'];
   const byEmail = (request: { body: unknown }) => (request.body as { email: string }).email;
-  // Unknown emails are checked against this hash so they cost the same scrypt as a wrong password:
-  // the response time does not tell which emails have accounts.
-  const decoyHash = await hashPassword(randomUUID(), config.scryptCost);
+  // Unknown emails wait as long as a verification takes (VerifyTimes). Until a sign-in has been
+  // timed, as long as this one took (after a first hash, which pays the first run's costs).
+  const startupHash = await hashPassword(randomUUID(), config.scryptCost);
+  const verifyStartedAt = performance.now();
+  await verifyPassword(randomUUID(), startupHash);
+  const verifyTimes = new VerifyTimes(performance.now() - verifyStartedAt);
 
   async function issueTokens(memberId: number, rotated?: Session) {
     const session = rotated ?? (await repos.refreshTokens.issue(memberId));
@@ -70,14 +76,25 @@ const plugin: FastifyPluginAsyncTypebox = async (fastify) => {
     },
     async (request) => {
       const { email, password } = request.body;
-      // The slot is taken before the lookup: busy or not does not depend on the email existing.
-      const member = await hashing.run(async () => {
-        const found = await repos.members.findCredentials(email);
-        const ok = await verifyPassword(password, found?.passwordHash ?? decoyHash);
-        return found && ok ? found : undefined;
+      // A full cap answers the same 503 whatever the email, before any database work.
+      hashing.refuseIfFull();
+      const found = await repos.members.findCredentials(email);
+      if (!found) {
+        // The check a known account meets at the gate after its lookup: full or not reads the same.
+        hashing.refuseIfFull();
+        // No hash, no hashing slot, no connection (released by now): only a timer, so a flood of
+        // guessed emails cannot crowd real users out of the cap, and still takes a verify's time.
+        await sleep(verifyTimes.sampleMs());
+        throw unauthorized(WRONG_CREDENTIALS);
+      }
+      const ok = await hashing.run(async () => {
+        const startedAt = performance.now();
+        const verified = await verifyPassword(password, found.passwordHash);
+        verifyTimes.record(performance.now() - startedAt);
+        return verified;
       });
-      if (!member) throw unauthorized(WRONG_CREDENTIALS);
-      return issueTokens(member.id);
+      if (!ok) throw unauthorized(WRONG_CREDENTIALS);
+      return issueTokens(found.id);
     },
   );
 
