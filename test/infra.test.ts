@@ -394,9 +394,9 @@ function modelOf(resource: Resource): Model | undefined {
     ? resource.apiVersion.split('/')
     : ['', resource.apiVersion];
   // kubernetes-models names a group by camel-casing it: networking.k8s.io -> networkingK8sIo.
-  const key = group ? group!.replace(/\.(\w)/g, (_, c: string) => c.toUpperCase()) : 'v1';
+  const key = group ? group.replace(/\.(\w)/g, (_, c: string) => c.toUpperCase()) : 'v1';
   const versions = group ? MODEL_GROUPS[key] : { v1: MODEL_GROUPS.v1 as unknown as Record<string, Model> };
-  return (versions?.[version!] as Record<string, Model> | undefined)?.[resource.kind];
+  return versions?.[version!]?.[resource.kind];
 }
 
 /**
@@ -578,8 +578,8 @@ for (const overlay of ['dev', 'prod'] as const) {
       assert.equal(api.readinessProbe?.httpGet?.path, '/health/ready');
       assert.equal(api.livenessProbe?.httpGet?.path, '/health/live');
       for (const probe of [api.startupProbe, api.readinessProbe, api.livenessProbe]) {
-        assert.ok(API_HEALTH_PATHS.has(probe!.httpGet!.path));
-        assert.equal(portNumber(api, probe!.httpGet!.port), config.port, 'probes hit the public port');
+        assert.ok(API_HEALTH_PATHS.has(probe.httpGet!.path));
+        assert.equal(portNumber(api, probe.httpGet!.port), config.port, 'probes hit the public port');
       }
     });
 

@@ -10,10 +10,9 @@ import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Pool } from 'undici';
-import type { TestDatabase } from '@mokakbab/testkit';
+import { getJson, waitFor, type TestDatabase } from '@mokakbab/testkit';
 import { seededDatabase } from '@mokakbab/api/test/helper';
 import { startApi, type ApiProcess } from '../helpers/processes.js';
-import { getJson, waitFor } from '../helpers/wait.js';
 
 const DELAY_MS = 1_000;
 const CAPACITY_PROBE_MS = 1_000;

@@ -9,11 +9,10 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { seededMember } from '@mokakbab/db';
-import type { TestDatabase } from '@mokakbab/testkit';
+import { waitFor, type TestDatabase } from '@mokakbab/testkit';
 import { Pool } from 'undici';
 import { build, closeAll, errorBody, seededDatabase, type TestApi } from '@mokakbab/api/test/helper';
 import { startApi, type ApiProcess } from '../helpers/processes.js';
-import { waitFor } from '../helpers/wait.js';
 
 type InjectResponse = Awaited<ReturnType<TestApi['app']['inject']>>;
 

@@ -10,8 +10,6 @@ import {
   missingReference,
 } from './db/index.js';
 
-export { isDuplicateEntry };
-
 export class HttpError extends Error {
   readonly statusCode: number;
   readonly code: string;
@@ -96,7 +94,7 @@ export function errorHandler(err: FastifyError, request: FastifyRequest, reply: 
   }
   const reference = missingReference(err);
   if (reference !== undefined) {
-    // Routes map the references they expect; what is left is a row deleted by someone else meanwhile.
+    // Repositories return the references they expect; what is left is a row deleted by someone else meanwhile.
     if (reference.endsWith('_member')) {
       const gone = memberGone();
       return reply

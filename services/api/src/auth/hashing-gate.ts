@@ -1,4 +1,4 @@
-// A cap on password hashes in flight (issue 8, F6). scrypt runs on libuv's threadpool at a fixed
+// A cap on password hashes in flight. scrypt runs on libuv's threadpool at a fixed
 // cost, so a flood of sign-ins only queues there and every request, a real user's too, waits
 // seconds. Beyond the cap a request gets 503 HASHING_BUSY at once, before any database work. Only
 // known accounts take a slot: an unknown email costs no hash (see VerifyTimes), so a flood of

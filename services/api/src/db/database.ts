@@ -155,18 +155,16 @@ export class DbPool extends ConnectionPool {
     let deadBecause: unknown;
     let finished = false;
     const tx: TxConnection = {
-      query: <R>(sql: string, params?: unknown[]): Promise<R> => {
-        if (finished) return Promise.reject(new Error('transaction already finished'));
-        let timeoutMs;
+      // Async: a finished transaction or a spent deadline is a rejection, never a synchronous throw.
+      query: async <R>(sql: string, params?: unknown[]): Promise<R> => {
+        if (finished) throw new Error('transaction already finished');
+        const timeoutMs = this.statementTimeout();
         try {
-          timeoutMs = this.statementTimeout();
+          return await conn.query<R>(sql, params, timeoutMs);
         } catch (err) {
-          return Promise.reject(err);
-        }
-        return conn.query<R>(sql, params, timeoutMs).catch((err: unknown) => {
           if (isDeadConnectionError(err)) deadBecause = err;
           throw err;
-        });
+        }
       },
     };
     try {

@@ -225,7 +225,7 @@ export default fp(
     type Children = Map<string, Map<number, Histogram.Internal<string>>>;
     const observe = (children: Children, route: string, method: string, statusCode: number, seconds: number) => {
       let byStatus = children.get(method);
-      if (byStatus === undefined) children.set(method, (byStatus = new Map()));
+      if (byStatus === undefined) children.set(method, (byStatus = new Map<number, Histogram.Internal<string>>()));
       let child = byStatus.get(statusCode);
       if (child === undefined) {
         child = httpDuration.labels({ method, route, status_code: statusCode });

@@ -4,9 +4,46 @@
 // close() starts) get 503 SHUTTING_DOWN before any route work, counted as
 // http_requests_rejected_total{reason="shutting_down"}.
 import fp from 'fastify-plugin';
-import { ConnectionTracker } from '../../connections.js';
+import { ConnectionTracker } from '../../lifecycle/connections.js';
 import { shuttingDown } from '../../errors.js';
-import { Readiness } from '../../readiness.js';
+
+// Readiness: not ready until the first full warm-up, then ready for good (a later database blip
+// must not pull every replica out of the load balancer at once), and not ready again from the
+// moment shutdown starts.
+export type ReadyStatus = 'warming' | 'ready' | 'shutting-down';
+
+export class Readiness {
+  #warm = false;
+  #shuttingDown = false;
+  #draining = false;
+
+  get status(): ReadyStatus {
+    if (this.#shuttingDown) return 'shutting-down';
+    return this.#warm ? 'ready' : 'warming';
+  }
+
+  get shuttingDown(): boolean {
+    return this.#shuttingDown;
+  }
+
+  /** Once the shutdown delay is over: new requests are answered 503 SHUTTING_DOWN. */
+  get draining(): boolean {
+    return this.#draining;
+  }
+
+  markWarm(): void {
+    this.#warm = true;
+  }
+
+  beginShutdown(): void {
+    this.#shuttingDown = true;
+  }
+
+  beginDrain(): void {
+    this.#shuttingDown = true;
+    this.#draining = true;
+  }
+}
 
 declare module 'fastify' {
   interface FastifyInstance {

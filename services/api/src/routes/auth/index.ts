@@ -7,10 +7,11 @@ import { hashPassword, verifyPassword } from '@mokakbab/db';
 import { VerifyTimes } from '../../auth/hashing-gate.js';
 import { newTokenId } from '../../auth/token-id.js';
 import { basicCredentials, schemeToken } from '../../auth/wire-forms.js';
-import { conflict, isDuplicateEntry, unauthorized } from '../../errors.js';
+import { conflict, unauthorized } from '../../errors.js';
 import type { Session } from '../../repositories/refresh-tokens.js';
 import { RefreshBody, SignInBody, SignOutBody, SignUpBody, SignUpResponse, TokenResponse } from '../../schemas/auth.js';
 import { errors } from '../../schemas/common.js';
+import { requireSignIn } from '../signed-in.js';
 
 const WRONG_CREDENTIALS = 'The email or password is wrong.';
 const BAD_REFRESH_TOKEN = 'The refresh token is invalid, expired or already used.';
@@ -47,13 +48,8 @@ const plugin: FastifyPluginAsyncTypebox = async (fastify) => {
     async (request, reply) => {
       const { email, password, name, nickname } = request.body;
       const passwordHash = await hashing.run(() => hashPassword(password, config.scryptCost));
-      let created;
-      try {
-        created = await repos.verification.signUp({ email, passwordHash, name, nickname });
-      } catch (err) {
-        if (isDuplicateEntry(err)) throw conflict('EMAIL_TAKEN', 'This email is already registered.');
-        throw err;
-      }
+      const created = await repos.verification.signUp({ email, passwordHash, name, nickname });
+      if (created === 'EMAIL_TAKEN') throw conflict(created, 'This email is already registered.');
       // Sent after the answer: a slow mail server must not hold the sign-up (or a pool connection).
       fastify.mailer
         .sendVerificationCode(email, created.code)
@@ -121,31 +117,33 @@ const plugin: FastifyPluginAsyncTypebox = async (fastify) => {
     },
   );
 
-  fastify.post(
-    '/sign-out',
-    {
-      schema: { tags, security: [{ bearerAuth: [] }], body: SignOutBody, response: errors(400, 401, 503) },
-      onRequest: fastify.authenticate,
-      // The body is optional: without one, the session of the access token ends (its refresh token too).
-      preValidation: (request, _reply, done) => {
-        request.body ??= {};
-        done();
+  await fastify.register(async (scope) => {
+    const signedIn = requireSignIn(scope);
+    signedIn.post(
+      '/sign-out',
+      {
+        schema: { tags, body: SignOutBody, response: errors(400, 401, 503) },
+        // The body is optional: without one, the session of the access token ends (its refresh token too).
+        preValidation: (request, _reply, done) => {
+          request.body ??= {};
+          done();
+        },
       },
-    },
-    async (request, reply) => {
-      const { id, jti, exp } = request.user;
-      const { refreshToken } = request.body;
-      await denylist.revoke(jti, id, new Date(exp * 1000));
-      if (refreshToken !== undefined) {
-        await repos.refreshTokens.revoke(refreshToken, id);
-      } else {
-        // Verified by the auth hook already; decoding only reads the session id back.
-        const sid = fastify.jwt.decode<{ sid?: string }>(schemeToken(request.headers.authorization, 'bearer')!)?.sid;
-        if (sid !== undefined && /^\d+$/.test(sid)) await repos.refreshTokens.revokeSession(Number(sid), id);
-      }
-      return reply.code(204).send();
-    },
-  );
+      async (request, reply) => {
+        const { id, jti, exp } = request.user;
+        const { refreshToken } = request.body;
+        await denylist.revoke(jti, id, new Date(exp * 1000));
+        if (refreshToken !== undefined) {
+          await repos.refreshTokens.revoke(refreshToken, id);
+        } else {
+          // Verified by the auth hook already; decoding only reads the session id back.
+          const sid = fastify.jwt.decode<{ sid?: string }>(schemeToken(request.headers.authorization, 'bearer')!)?.sid;
+          if (sid !== undefined && /^\d+$/.test(sid)) await repos.refreshTokens.revokeSession(Number(sid), id);
+        }
+        return reply.code(204).send();
+      },
+    );
+  });
 };
 
 export default plugin;

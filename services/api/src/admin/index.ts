@@ -3,10 +3,10 @@
 // Fastify instance so none of it is public.
 import Fastify, { type FastifyInstance } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
-import { errorHandler, notFoundHandler } from './errors.js';
+import { errorHandler, notFoundHandler } from '../errors.js';
 import { metricsHandler } from './metrics-server.js';
-import { PoolStatsResponse, WarmFailedResponse } from './schemas/pool.js';
-import { serverOptions } from './server-options.js';
+import { PoolStatsResponse, WarmFailedResponse } from '../schemas/pool.js';
+import { serverOptions } from '../lifecycle/server-options.js';
 import type { Logger } from 'pino';
 
 const WARM_RETRY_AFTER_S = 1;

@@ -1,4 +1,4 @@
-// Per-socket request state of the public server, so shutdown never resets a request (issue 8, F5).
+// Per-socket request state of the public server, so shutdown never resets a request.
 // Node's closeIdleConnections() (called by server.close() since Node 19, and by Fastify's
 // forceCloseConnections 'idle') destroys every socket without a request being parsed, which includes
 // sockets whose request is still in the kernel buffer or half received: under load that reset
