@@ -30,7 +30,7 @@ export interface ReplicaServer {
   /** Starts it again on the same data dir and port; replication resumes from its GTID position. */
   restart(): Promise<void>;
   /** Runs SQL on the replica over a short-lived root connection. */
-  query<T = mysql.RowDataPacket[]>(sql: string, params?: unknown[]): Promise<T>;
+  readonly query: <T = mysql.RowDataPacket[]>(sql: string, params?: unknown[]) => Promise<T>;
 }
 
 export interface ReplicationSet {
@@ -38,7 +38,7 @@ export interface ReplicationSet {
   readonly replicas: readonly ReplicaServer[];
   readonly flavor: 'mariadb' | 'mysql';
   /** Runs SQL on the primary over a short-lived root connection. */
-  query<T = mysql.RowDataPacket[]>(sql: string, params?: unknown[]): Promise<T>;
+  readonly query: <T = mysql.RowDataPacket[]>(sql: string, params?: unknown[]) => Promise<T>;
   /** Resolves once every running replica (or the ones given) has applied the primary's current position. */
   waitForCatchUp(replicas?: readonly ReplicaServer[]): Promise<void>;
   stop(): Promise<void>;

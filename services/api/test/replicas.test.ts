@@ -6,12 +6,12 @@ import { performance } from 'node:perf_hooks';
 import { after, before, describe, test, type TestContext } from 'node:test';
 import { loadApiConfig } from '@mokakbab/config';
 import { migrate, seed } from '@mokakbab/db';
-import { startReplicationSet, type ReplicaServer, type ReplicationSet } from '@mokakbab/testkit';
+import { startReplicationSet, waitFor, type ReplicaServer, type ReplicationSet } from '@mokakbab/testkit';
 import type { FastifyInstance } from 'fastify';
-import { createLogger } from '../src/server-options.js';
-import { buildInstances } from '../src/start.js';
+import { createLogger } from '../src/lifecycle/server-options.js';
+import { buildInstances } from '../src/lifecycle/instances.js';
 import type { ReplicaStats } from '../src/db/replicas.js';
-import { bearer, signIn, TEST_JWT_SECRET, waitFor } from './helper.js';
+import { bearer, signIn, TEST_JWT_SECRET } from './helper.js';
 
 const DATABASE = 'replicated';
 const READS = 60;

@@ -46,7 +46,7 @@ export interface ReplicaSource {
   /** host:port, for logs, /pool and metrics. */
   readonly server: string;
   /** Reads the replica's limits and makes its planned pool (rejects while it is unreachable). */
-  open(): Promise<DbPool>;
+  readonly open: () => Promise<DbPool>;
   /** An open() already under way (started with the API). */
   readonly opening?: Promise<DbPool>;
 }
@@ -219,7 +219,7 @@ export class ReplicaRouter {
           () => {
             if (++warm === required) resolve();
           },
-          (err: unknown) => {
+          (err: Error) => {
             if (++failed > this.members.length - required) reject(err);
           },
         );
@@ -243,8 +243,8 @@ export class ReplicaRouter {
     this.closed = true;
     clearTimeout(this.probeTimer);
     await this.probing;
-    await Promise.all(this.members.map((m) => m.opening?.catch(() => undefined)));
-    await Promise.all(this.members.map((m) => m.pool?.close()));
+    await Promise.all(this.members.flatMap((m) => (m.opening ? [m.opening.catch(() => undefined)] : [])));
+    await Promise.all(this.members.flatMap((m) => (m.pool ? [m.pool.close()] : [])));
   }
 
   private isSticky(memberId: number | undefined): boolean {

@@ -38,7 +38,7 @@ function firstFulfilled(promises: readonly Promise<unknown>[], count: number): P
         () => {
           if (++fulfilled === count) resolve();
         },
-        (err: unknown) => {
+        (err: Error) => {
           if (err instanceof StartupError || ++rejected > promises.length - count) reject(err);
         },
       );
