@@ -1,6 +1,6 @@
 // `pnpm bench`: every figure a ratio or a comparison of arms measured in one run, on the original
 // deployment's data size (`--quick`: less data, shorter rounds) over verified TLS. Scenarios:
-// ceiling, auth, cold, ready, mixed, overload (bench/scenarios/*). Writes bench/results/<scenario>.json,
+// ceiling, auth, cold, ready, mixed, overload, replicas (bench/scenarios/*). Writes bench/results/<scenario>.json,
 // report.md and the cold-start chart. Everything it starts is stopped in `finally`.
 import { execFileSync } from 'node:child_process';
 import { cpus, loadavg } from 'node:os';
@@ -17,6 +17,7 @@ import { cold } from './scenarios/cold.js';
 import { mixed } from './scenarios/mixed.js';
 import { overload } from './scenarios/overload.js';
 import { ready } from './scenarios/ready.js';
+import { replicas } from './scenarios/replicas.js';
 
 export const RESULTS_DIR = fileURLToPath(new URL('./results/', import.meta.url));
 const CHART_FILE = 'cold-start.svg';
@@ -29,6 +30,7 @@ const RUNNERS: Record<Scenario, (ctx: Context) => Promise<ScenarioResult>> = {
   ready,
   mixed,
   overload,
+  replicas,
 };
 
 const log = (line: string) => console.error(`[bench ${new Date().toISOString().slice(11, 19)}] ${line}`);

@@ -194,8 +194,8 @@ async function main(): Promise<void> {
     await server?.stop();
     process.exit(0);
   };
-  process.on('SIGINT', stop);
-  process.on('SIGTERM', stop);
+  process.on('SIGINT', () => void stop());
+  process.on('SIGTERM', () => void stop());
 
   const readyUrl = `http://127.0.0.1:${apiPort}/health/ready`;
   try {

@@ -17,6 +17,8 @@ import { formatSpread, median, percentile, ratio, spread } from '../bench/lib/st
 import { fixedRateFor } from '../bench/scenarios/ceiling.js';
 import { tcpDrops, timeline } from '../bench/scenarios/cold.js';
 import { MIX, routeSequence } from '../bench/scenarios/mixed.js';
+import { plannedServers, simulateRollout } from '../bench/lib/fleet-plan.js';
+import { fleetPlanSimulation } from '../bench/scenarios/replicas.js';
 
 test('flags: full by default, --quick, --only, bounded rounds', () => {
   const args = parseBenchArgs([]);
@@ -24,7 +26,7 @@ test('flags: full by default, --quick, --only, bounded rounds', () => {
   assert.deepEqual(args.profile.seed, { members: 100_000, articles: 100_000, participations: 200_000 });
   assert.equal(args.rounds, 3);
   assert.equal(parseBenchArgs(['--quick']).profile.name, 'quick');
-  assert.deepEqual(args.scenarios, ['ceiling', 'auth', 'cold', 'ready', 'mixed', 'overload']);
+  assert.deepEqual(args.scenarios, ['ceiling', 'auth', 'cold', 'ready', 'mixed', 'overload', 'replicas']);
   assert.deepEqual(parseBenchArgs(['--only', 'cold']).scenarios, ['cold']);
   assert.deepEqual(parseBenchArgs(['--only', 'mixed,ceiling']).scenarios, ['ceiling', 'mixed']);
   assert.throws(() => parseBenchArgs(['--only', 'jwt']), /--only "jwt" must be one of ceiling/);
@@ -148,6 +150,69 @@ test('report and chart render the results they are given', () => {
   // One latency line per arm (lazy has no gap) and one failure step line per arm.
   assert.equal(svg.match(/<polyline/g)?.length, 4);
   assert.ok(svg.endsWith('</svg>'));
+});
+
+test('fleet plan: each server planned on its own max_connections, the warm slots on the primary only', () => {
+  const servers = plannedServers(
+    {
+      maxConnections: 500,
+      replicas: 3,
+      maxReplicas: 10,
+      maxSurge: { kind: 'percent', value: 25 },
+      reserved: 20,
+      warmSlots: 2,
+    },
+    [500, 200],
+  );
+  // floor((500 - 20 - 2) / 13), floor((500 - 20) / 13), floor((200 - 20) / 13)
+  assert.deepEqual(
+    servers.map((s) => [s.name, s.perPod, s.fixed, s.limit]),
+    [
+      ['primary', 36, 2, 480],
+      ['replica 1', 36, 0, 480],
+      ['replica 2', 13, 0, 180],
+    ],
+  );
+});
+
+test('fleet plan: a rolling update step by step, terminating pods holding their pools', () => {
+  const servers = [{ name: 'db', limit: 100, perPod: 10, fixed: 1 }];
+  const base = { replicas: 4, maxSurge: 1, maxUnavailable: 0, warmS: 2, drainS: 5, servers };
+  // Terminating pods counted (TerminationComplete): never more than replicas + surge pods.
+  const complete = simulateRollout({ ...base, countTerminating: true });
+  assert.equal(complete.peakPods, 5);
+  assert.equal(complete.peak.db, 51);
+  assert.deepEqual(complete.over, []);
+  assert.deepEqual(complete.steps[0], { t: 0, old: 4, starting: 1, ready: 0, terminating: 0, connections: { db: 51 } });
+  // At t=2 the first new pod is ready: one old pod starts draining, and nothing new may start yet.
+  assert.deepEqual(complete.steps[2], { t: 2, old: 3, starting: 0, ready: 1, terminating: 1, connections: { db: 51 } });
+  // Not counted (the default): replacements start while old pods drain, past replicas + surge.
+  const started = simulateRollout({ ...base, countTerminating: false });
+  assert.ok(started.peakPods > 5, `peak ${started.peakPods}`);
+  assert.ok(started.durationS < complete.durationS);
+  const tight = simulateRollout({ ...base, countTerminating: false, servers: [{ ...servers[0]!, limit: 51 }] });
+  assert.deepEqual(tight.over, ['db']);
+  // Every rollout ends with the new pods only.
+  for (const r of [complete, started])
+    assert.deepEqual(r.steps.at(-1), { ...r.steps.at(-1)!, old: 0, starting: 0, terminating: 0, ready: 4 });
+  assert.throws(() => simulateRollout({ ...base, maxSurge: 0, countTerminating: true }), /cannot both be 0/);
+});
+
+test('the replicas scenario simulates the prod fleet under both replacement policies', () => {
+  const { table, goals, results } = fleetPlanSimulation();
+  assert.deepEqual(Object.keys(results), [
+    'TerminationStarted, drain 25 s',
+    'TerminationStarted, drain 5 s',
+    'TerminationComplete, drain 25 s',
+  ]);
+  const complete = results['TerminationComplete, drain 25 s']!;
+  assert.equal(complete.peakPods, 13, '10 pods + surge 3 at most');
+  assert.deepEqual(complete.over, []);
+  assert.equal(table.rows.length, 3);
+  assert.deepEqual(
+    goals.map((g) => g.met),
+    Object.values(results).map((r) => r.over.length === 0),
+  );
 });
 
 test('the burst client: connections first, requests once the server accepted them, error codes kept', async () => {

@@ -7,7 +7,9 @@
 // fail without it in CI.
 import assert from 'node:assert/strict';
 import { execFileSync, spawnSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, test } from 'node:test';
 import { parse, parseAllDocuments } from 'yaml';
@@ -119,6 +121,7 @@ interface ComposeService {
   stop_grace_period?: string;
   profiles?: string[];
   restart?: string;
+  command?: string[] | string;
 }
 
 /**
@@ -145,8 +148,14 @@ describe('infra/compose/compose.yaml', () => {
     services: Record<string, ComposeService>;
   };
   const services = compose.services;
+  // `${NAME:-default}` is read as Compose does with NAME unset: the default.
   const envOf = (name: string): Env =>
-    Object.fromEntries(Object.entries(services[name]?.environment ?? {}).map(([k, v]) => [k, String(v)]));
+    Object.fromEntries(
+      Object.entries(services[name]?.environment ?? {}).map(([k, v]) => [
+        k,
+        String(v).replace(/^\$\{[A-Z0-9_]+:-(.*)\}$/, '$1'),
+      ]),
+    );
   // Our images (built from infra/docker/Dockerfile); mysql and k6 read their own variables.
   const ours = Object.entries(services).filter(([, s]) => s.image?.startsWith('mokakbab/'));
 
@@ -163,6 +172,28 @@ describe('infra/compose/compose.yaml', () => {
   test('every variable of our services is known to @mokakbab/config', () => {
     assert.ok(ours.length >= 4, 'api, warmer, migrate and seed are ours');
     for (const [name, service] of ours) assertKnownNames(Object.keys(service.environment ?? {}), `compose ${name}`);
+  });
+
+  test('the replicas profile: a MySQL 8.4 replica following the primary by GTID, and a plan that fits it', () => {
+    const replica = services['mysql-replica'];
+    const setup = services['mysql-replica-setup'];
+    assert.deepEqual(replica?.profiles, ['replicas']);
+    assert.deepEqual(setup?.profiles, ['replicas']);
+    assert.equal(replica?.image, services.mysql?.image, 'the same MySQL as the primary');
+    assert.ok((replica?.command as string[]).includes('--server-id=2'), 'a server id of its own');
+    assert.equal(myCnf.get('gtid_mode'), 'ON');
+    assert.equal(myCnf.get('enforce_gtid_consistency'), 'ON');
+    assert.match(String(setup?.command), /SOURCE_HOST='mysql'.*SOURCE_AUTO_POSITION=1.*START REPLICA/s);
+    // The replica mounts the same my.cnf: its own plan (no warm slots) is the API's pool on it.
+    const env = envOf('api');
+    const config = loadApiConfig({
+      ...SECRET_PLACEHOLDERS,
+      ...env,
+      DATABASE_REPLICA_URLS: 'mysql://mokakbab:x@mysql-replica:3306/mokakbab',
+    });
+    const { plan, problems } = planApiPool(config, serverLimits, 'replica');
+    assert.deepEqual(problems, []);
+    assert.ok(plan.fleetPeak <= serverLimits.maxConnections - config.reserved);
   });
 
   test('the pool plan agrees with deploy.replicas and fits max_connections', () => {
@@ -363,9 +394,9 @@ function modelOf(resource: Resource): Model | undefined {
     ? resource.apiVersion.split('/')
     : ['', resource.apiVersion];
   // kubernetes-models names a group by camel-casing it: networking.k8s.io -> networkingK8sIo.
-  const key = group ? group!.replace(/\.(\w)/g, (_, c: string) => c.toUpperCase()) : 'v1';
+  const key = group ? group.replace(/\.(\w)/g, (_, c: string) => c.toUpperCase()) : 'v1';
   const versions = group ? MODEL_GROUPS[key] : { v1: MODEL_GROUPS.v1 as unknown as Record<string, Model> };
-  return (versions?.[version!] as Record<string, Model> | undefined)?.[resource.kind];
+  return versions?.[version!]?.[resource.kind];
 }
 
 /**
@@ -434,6 +465,40 @@ function openedPorts(rule: PolicyRule, pod: PodSpec): number[] {
     return n;
   });
 }
+
+describe('infra/k8s/components/read-replicas', { skip: hasKubectl ? false : 'kubectl is not installed' }, () => {
+  test('over prod: the replica settings merge into the ConfigMap and every reader gets a plan that fits', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'mokakbab-readers-'));
+    try {
+      writeFileSync(
+        join(dir, 'kustomization.yaml'),
+        `resources: [${relative(dir, at('infra/k8s/overlays/prod'))}]\ncomponents: [${relative(dir, at('infra/k8s/components/read-replicas'))}]\n`,
+      );
+      const out = execFileSync('kubectl', ['kustomize', dir], { encoding: 'utf8', maxBuffer: 16 * 1024 * 1024 });
+      const resources = parseAllDocuments(out).map((doc) => doc.toJS() as Resource);
+      const config = resources.find((r) => r.kind === 'ConfigMap' && r.metadata.name.startsWith('mokakbab-config'));
+      const data = (config as { data?: Record<string, string> } | undefined)?.data ?? {};
+      assert.equal(data.DB_REPLICAS_REQUIRED, '1');
+      assert.equal(data.REPLICA_MAX_LAG_MS, '1000');
+      assert.equal(data.DB_MAX_REPLICAS, '10', 'the overlay it is added to keeps its plan');
+      assertKnownNames(Object.keys(data), 'read-replicas component');
+      const api = loadApiConfig({
+        ...SECRET_PLACEHOLDERS,
+        ...data,
+        DATABASE_REPLICA_URLS: 'mysql://u:p@reader-1:3306/mokakbab,mysql://u:p@reader-2:3306/mokakbab',
+      });
+      // A reader of the writer's size (managed readers usually are) fits the same fleet.
+      const { problems } = planApiPool(
+        api,
+        { ...serverLimits, maxConnections: Number(data.DB_MAX_CONNECTIONS) },
+        'replica',
+      );
+      assert.deepEqual(problems, []);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
 
 for (const overlay of ['dev', 'prod'] as const) {
   describe(`infra/k8s/overlays/${overlay}`, { skip: hasKubectl ? false : 'kubectl is not installed' }, () => {
@@ -513,8 +578,8 @@ for (const overlay of ['dev', 'prod'] as const) {
       assert.equal(api.readinessProbe?.httpGet?.path, '/health/ready');
       assert.equal(api.livenessProbe?.httpGet?.path, '/health/live');
       for (const probe of [api.startupProbe, api.readinessProbe, api.livenessProbe]) {
-        assert.ok(API_HEALTH_PATHS.has(probe!.httpGet!.path));
-        assert.equal(portNumber(api, probe!.httpGet!.port), config.port, 'probes hit the public port');
+        assert.ok(API_HEALTH_PATHS.has(probe.httpGet!.path));
+        assert.equal(portNumber(api, probe.httpGet!.port), config.port, 'probes hit the public port');
       }
     });
 

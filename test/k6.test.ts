@@ -9,9 +9,8 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { after, before, describe, test } from 'node:test';
-import { createTestDatabase, type TestDatabase } from '@mokakbab/testkit';
+import { createTestDatabase, type TestDatabase, getJson, waitFor } from '@mokakbab/testkit';
 import { startApi, type ApiProcess } from './helpers/processes.js';
-import { getJson, waitFor } from './helpers/wait.js';
 
 const ROOT = resolve(import.meta.dirname, '..');
 const run = promisify(execFile);

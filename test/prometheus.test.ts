@@ -11,11 +11,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { seededMember } from '@mokakbab/db';
-import { createTestDatabase, type TestDatabase } from '@mokakbab/testkit';
+import { createTestDatabase, type TestDatabase, getJson, waitFor } from '@mokakbab/testkit';
 import { RULES_FILE, alertRules, dashboardQueries, metricFamilies } from './helpers/observability.js';
 import { startApi, startWarmer, type ApiProcess, type WarmerProcess } from './helpers/processes.js';
 import { uniqueSlotPrefix } from './helpers/slots.js';
-import { getJson, waitFor } from './helpers/wait.js';
 
 const PROMETHEUS = '/usr/bin/prometheus';
 const hasPrometheus = spawnSync(PROMETHEUS, ['--version'], { stdio: 'ignore' }).status === 0;

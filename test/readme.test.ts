@@ -14,12 +14,14 @@ describe('README', () => {
     assert.equal(match[1]!.trim(), README_TABLE().trim(), 'run `pnpm env-table` and paste its output into README.md');
   });
 
-  test('the pool-plan example is what the CLI prints', async () => {
-    const match = /\$ pnpm pool-plan (.+)\n([\s\S]*?)```/.exec(README);
-    assert.ok(match, 'README quotes a pool-plan run');
-    let out = '';
-    await run(match[1]!.split(' '), (s) => (out += `${s}\n`));
-    assert.equal(match[2]!.trim(), out.trim());
+  test('every pool-plan example is what the CLI prints', async () => {
+    const matches = [...README.matchAll(/\$ pnpm pool-plan (.+)\n([\s\S]*?)```/g)];
+    assert.ok(matches.length >= 2, 'README quotes a pool-plan run, and one with replicas');
+    for (const match of matches) {
+      let out = '';
+      await run(match[1]!.split(' '), (s) => (out += `${s}\n`));
+      assert.equal(match[2]!.trim(), out.trim());
+    }
   });
 
   test('names the two commands', () => {

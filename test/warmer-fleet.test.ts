@@ -2,11 +2,10 @@
 // responder the test controls; each API listens on its own 127.0.0.N with the SAME ports.
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
-import { createTestDatabase, freePort, type TestDatabase } from '@mokakbab/testkit';
+import { createTestDatabase, freePort, type TestDatabase, getJson, waitFor } from '@mokakbab/testkit';
 import { startDnsResponder, type DnsResponder } from './helpers/dns-responder.js';
 import { startApi, startWarmer, type ApiProcess, type WarmerProcess } from './helpers/processes.js';
 import { holdSlots, uniqueSlotPrefix } from './helpers/slots.js';
-import { getJson, waitFor } from './helpers/wait.js';
 
 const NAME = 'api.fleet.test';
 const HOSTS = ['127.0.0.2', '127.0.0.3', '127.0.0.4'];

@@ -2,10 +2,9 @@
 // /status; a request that answers an unexpected status keeps the target not ready with the reason.
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
-import { createTestDatabase, type TestDatabase } from '@mokakbab/testkit';
+import { createTestDatabase, type TestDatabase, waitFor } from '@mokakbab/testkit';
 import { startApi, startWarmer, type ApiProcess, type TargetStatusBody } from './helpers/processes.js';
 import { uniqueSlotPrefix } from './helpers/slots.js';
-import { waitFor } from './helpers/wait.js';
 
 let db: TestDatabase;
 let api: ApiProcess;

@@ -2,10 +2,9 @@
 // that is killed and restarted on the same ports is re-warmed.
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
-import { createTestDatabase, type TestDatabase } from '@mokakbab/testkit';
+import { createTestDatabase, type TestDatabase, getJson, waitFor } from '@mokakbab/testkit';
 import { restartApi, startApi, startWarmer, type ApiProcess, type WarmerProcess } from './helpers/processes.js';
 import { holdSlots, uniqueSlotPrefix } from './helpers/slots.js';
-import { getJson, waitFor } from './helpers/wait.js';
 
 let db: TestDatabase;
 let api: ApiProcess;

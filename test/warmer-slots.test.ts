@@ -3,7 +3,7 @@
 // (init_connect on a dedicated server) and each API opens one at a time, so a warm-up lasts ~2 s.
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
-import { createTestDatabase, slowHandshakes, type TestDatabase } from '@mokakbab/testkit';
+import { createTestDatabase, slowHandshakes, type TestDatabase, waitFor } from '@mokakbab/testkit';
 import {
   restartApi,
   startApi,
@@ -13,7 +13,6 @@ import {
   type WarmerProcess,
 } from './helpers/processes.js';
 import { holdSlots, uniqueSlotPrefix } from './helpers/slots.js';
-import { waitFor } from './helpers/wait.js';
 
 const APIS = 4;
 const HANDSHAKE_DELAY_MS = 200;

@@ -1,7 +1,7 @@
 // Flags of `pnpm bench` and the two sizes a run can have; every number bounded so a run ends by itself.
 import { parseArgs } from 'node:util';
 
-export const SCENARIOS = ['ceiling', 'auth', 'cold', 'ready', 'mixed', 'overload'] as const;
+export const SCENARIOS = ['ceiling', 'auth', 'cold', 'ready', 'mixed', 'overload', 'replicas'] as const;
 export type Scenario = (typeof SCENARIOS)[number];
 
 export interface Profile {

@@ -117,7 +117,10 @@ export async function cold(ctx: Context): Promise<ScenarioResult> {
           signal: AbortSignal.timeout(REPLAY_TIMEOUT_MS * 4),
         }).then(
           () => undefined,
-          (err: unknown) => (err instanceof ReplayError ? err.message : Promise.reject(err)),
+          (err: unknown) => {
+            if (err instanceof ReplayError) return err.message;
+            throw err;
+          },
         );
       }
       const tcpBefore = tcpCounters();

@@ -1,9 +1,8 @@
 // Real API and warmer processes for the cross-service tests: spawn with an env, wait for the
 // `listening` log line, read the real ports from it, stop, and restart on the SAME ports.
 import { resolve } from 'node:path';
-import { spawnService as testkitSpawnService, type LogLine, type ServiceProcess } from '@mokakbab/testkit';
+import { getJson, spawnService as testkitSpawnService, type LogLine, type ServiceProcess } from '@mokakbab/testkit';
 import type { TargetStatus, WarmerStatus } from '@mokakbab/warmer';
-import { getJson } from './wait.js';
 
 const ROOT = resolve(import.meta.dirname, '../..');
 export const API_ENTRY = 'services/api/src/server.ts';

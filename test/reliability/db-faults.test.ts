@@ -7,8 +7,8 @@ import { after, before, describe, test } from 'node:test';
 import mysql from 'mysql2/promise';
 import { connectionOptions } from '@mokakbab/config';
 import { seededMember } from '@mokakbab/db';
+import { getJson, waitFor } from '@mokakbab/testkit';
 import { startApi, type ApiProcess } from '../helpers/processes.js';
-import { getJson, waitFor } from '../helpers/wait.js';
 import { byStatus, closedLoop, percentile, send, startFaultServer, type FaultServer } from './lib/faults.js';
 import { Pool } from 'undici';
 

@@ -3,8 +3,8 @@
 // with Retry-After that is counted by reason, and the log gets summary lines, not one per request.
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
+import { getJson, waitFor } from '@mokakbab/testkit';
 import { startApi, type ApiProcess } from '../helpers/processes.js';
-import { getJson, waitFor } from '../helpers/wait.js';
 import { byStatus, closedLoop, percentile, startFaultServer, type FaultServer } from './lib/faults.js';
 
 const measure = (text: string) => console.log(`[measure] ${text}`);

@@ -7,8 +7,8 @@ import { performance } from 'node:perf_hooks';
 import { after, before, test } from 'node:test';
 import mysql from 'mysql2/promise';
 import { connectionOptions } from '@mokakbab/config';
+import { getJson, waitFor } from '@mokakbab/testkit';
 import { spawnService, startApi, API_ENTRY, TEST_JWT_SECRET, type ApiProcess } from '../helpers/processes.js';
-import { getJson, waitFor } from '../helpers/wait.js';
 import { byStatus, closedLoop, startFaultServer, type FaultServer } from './lib/faults.js';
 
 const measure = (text: string) => console.log(`[measure] ${text}`);

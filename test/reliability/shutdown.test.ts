@@ -2,20 +2,25 @@
 // closed-loop) loses nothing: every request sent during the shutdown delay and the start of the
 // drain gets an HTTP answer (its normal status, or 503 SHUTTING_DOWN with Connection: close), none is
 // reset. A real API process, a real socket per connection, bounded to a few seconds of load.
+// Deterministic on a loaded machine: the client never queues requests of its own (at most one per
+// connection is outstanding; what is due beyond that counts as not sent, like a load balancer's
+// overflow), so it stops opening connections as soon as it stops sending, however slow the server;
+// and nothing is asserted about throughput, only that answers came.
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Pool } from 'undici';
-import type { TestDatabase } from '@mokakbab/testkit';
+import { getJson, waitFor, type TestDatabase } from '@mokakbab/testkit';
 import { seededDatabase } from '@mokakbab/api/test/helper';
 import { startApi, type ApiProcess } from '../helpers/processes.js';
-import { getJson, waitFor } from '../helpers/wait.js';
 
 const DELAY_MS = 1_000;
 const CAPACITY_PROBE_MS = 1_000;
 const LOAD_BEFORE_SIGTERM_MS = 500;
-// A load balancer stops sending soon after the delay; this much load overlaps the drain's start.
-const LOAD_AFTER_DRAIN_MS = 200;
+// A load balancer stops sending soon after the delay; this much load overlaps the drain, well past
+// the point where the requests in flight at its start are answered (a server that closed then would
+// reset the connections still arriving), and well within the drain's bound on waiting for quiet.
+const LOAD_AFTER_DRAIN_MS = 800;
 const LOAD_CAP_MS = DELAY_MS + 2_000;
 const CONNECTIONS = 256;
 const PATHS = ['/articles?limit=50', '/articles/3', '/health/live'];
@@ -34,6 +39,10 @@ after(async () => {
 
 interface Tally {
   statuses: Map<number, number>;
+  /** 200s received after SIGTERM and before the first SHUTTING_DOWN: serving went on during the delay. */
+  okDuringDelay: number;
+  sigtermSent: boolean;
+  outstanding: number;
   shuttingDown: number;
   shuttingDownWithoutClose: number;
   refused: number;
@@ -41,15 +50,19 @@ interface Tally {
 }
 
 function record(tally: Tally, outcome: Promise<{ status: number; code?: string; connection?: string }>) {
+  tally.outstanding++;
   return outcome.then(
     ({ status, code, connection }) => {
+      tally.outstanding--;
       tally.statuses.set(status, (tally.statuses.get(status) ?? 0) + 1);
+      if (status === 200 && tally.sigtermSent && tally.shuttingDown === 0) tally.okDuringDelay++;
       if (code === 'SHUTTING_DOWN') {
         tally.shuttingDown++;
         if (connection !== 'close') tally.shuttingDownWithoutClose++;
       }
     },
     (err: { code?: string; cause?: { code?: string } }) => {
+      tally.outstanding--;
       const code = err.code ?? err.cause?.code ?? 'unknown';
       // Refused: the listener was already closed, so the request was never accepted.
       if (code === 'ECONNREFUSED') tally.refused++;
@@ -101,6 +114,9 @@ test('F5: SIGTERM at twice the capacity: every request sent gets an answer, none
 
     const tally: Tally = {
       statuses: new Map(),
+      okDuringDelay: 0,
+      sigtermSent: false,
+      outstanding: 0,
       shuttingDown: 0,
       shuttingDownWithoutClose: 0,
       refused: 0,
@@ -110,19 +126,24 @@ test('F5: SIGTERM at twice the capacity: every request sent gets an answer, none
     const start = Date.now();
     let sigtermAt: number | undefined;
     let firstShuttingDownAt: number | undefined;
+    let notSent = 0;
     const TICK_MS = 10;
     for (let tick = 0; ; tick++) {
       const now = Date.now();
       if (sigtermAt === undefined && now - start >= LOAD_BEFORE_SIGTERM_MS) {
         api.child.kill('SIGTERM');
         sigtermAt = now;
+        tally.sigtermSent = true;
       }
       if (firstShuttingDownAt === undefined && tally.shuttingDown > 0) firstShuttingDownAt = now;
       if (firstShuttingDownAt !== undefined && now - firstShuttingDownAt >= LOAD_AFTER_DRAIN_MS) break;
       if (sigtermAt !== undefined && now - sigtermAt >= LOAD_CAP_MS) break;
       // Open loop: the due number of requests every tick, whether earlier ones were answered or not.
-      const due = Math.floor(((now - start) * ratePerS) / 1000) - outcomes.length;
-      for (let i = 0; i < due; i++) outcomes.push(record(tally, send(pool, PATHS[(tick + i) % PATHS.length]!)));
+      const due = Math.floor(((now - start) * ratePerS) / 1000) - outcomes.length - notSent;
+      for (let i = 0; i < due; i++) {
+        if (tally.outstanding >= CONNECTIONS) notSent++;
+        else outcomes.push(record(tally, send(pool, PATHS[(tick + i) % PATHS.length]!)));
+      }
       await sleep(TICK_MS);
     }
     const loadMs = Date.now() - start;
@@ -133,15 +154,15 @@ test('F5: SIGTERM at twice the capacity: every request sent gets an answer, none
     const lost = [...tally.lost.values()].reduce((a, b) => a + b, 0);
     const statuses = [...tally.statuses].sort(([a], [b]) => a - b).map(([s, n]) => `${s}x${n}`);
     console.log(
-      `[measure] F5 SIGTERM under load: capacity ${Math.round(capacityPerS)} req/s, sent ${outcomes.length} at ${Math.round(ratePerS)} req/s over ${loadMs} ms; ` +
-        `answered ${answered} (${statuses.join(' ')}; ${tally.shuttingDown} x SHUTTING_DOWN), refused after close ${tally.refused}, ` +
+      `[measure] F5 SIGTERM under load: capacity ${Math.round(capacityPerS)} req/s, sent ${outcomes.length} of ${outcomes.length + notSent} due at ${Math.round(ratePerS)} req/s over ${loadMs} ms; ` +
+        `answered ${answered} (${statuses.join(' ')}; ${tally.okDuringDelay} x 200 during the delay; ${tally.shuttingDown} x SHUTTING_DOWN), refused after close ${tally.refused}, ` +
         `reset/lost ${lost}${lost ? ` ${JSON.stringify(Object.fromEntries(tally.lost))}` : ''}; exit ${exit}`,
     );
     assert.equal(lost, 0, `requests reset or lost: ${JSON.stringify(Object.fromEntries(tally.lost))}`);
     assert.equal(exit, 0);
     assert.ok(tally.shuttingDown > 0, 'the drain answered late requests with 503 SHUTTING_DOWN');
     assert.equal(tally.shuttingDownWithoutClose, 0, 'every SHUTTING_DOWN answer says Connection: close');
-    assert.ok((tally.statuses.get(200) ?? 0) > capacityPerS * 0.5, 'requests during the delay were served');
+    assert.ok(tally.okDuringDelay > 0, 'requests during the delay were served');
   } finally {
     await pool.destroy();
   }

@@ -8,9 +8,8 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { seededMember } from '@mokakbab/db';
-import { createTestDatabase, type TestDatabase } from '@mokakbab/testkit';
+import { createTestDatabase, type TestDatabase, getJson, waitFor } from '@mokakbab/testkit';
 import { startApi, type ApiProcess } from '../helpers/processes.js';
-import { getJson, waitFor } from '../helpers/wait.js';
 
 const MAX_SESSIONS = 5;
 const LOOP_ROUNDS = 60;

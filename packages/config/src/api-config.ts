@@ -1,10 +1,18 @@
 import { ConfigError, readEnv, type Env } from './env.js';
-import { NO_HEADROOM_WARNING, planPool, type PoolPlan } from './pool-plan.js';
+import { NO_HEADROOM_WARNING, planPool, planReplicaServer, type PlanInput, type PoolPlan } from './pool-plan.js';
 import type { ServerLimits } from './server-limits.js';
 import { checkTiming } from './timing.js';
-import { authVars, databaseVars, httpVars, mediaVars, planVars, poolVars } from './variables.js';
+import { authVars, databaseVars, httpVars, mediaVars, planVars, poolVars, replicaVars } from './variables.js';
 
-export const apiVars = { ...databaseVars, ...planVars, ...poolVars, ...httpVars, ...authVars, ...mediaVars };
+export const apiVars = {
+  ...databaseVars,
+  ...replicaVars,
+  ...planVars,
+  ...poolVars,
+  ...httpVars,
+  ...authVars,
+  ...mediaVars,
+};
 
 export type ApiConfig = ReturnType<typeof readApiEnv>;
 
@@ -41,6 +49,11 @@ export function loadApiConfig(env: Env = process.env): ApiConfig {
   if ((config.s3Endpoint === undefined) !== (config.s3Bucket === undefined)) {
     problems.push('S3_ENDPOINT and S3_BUCKET go together: set both to store images in S3, or neither for local disk.');
   }
+  if (config.replicasRequired !== undefined && config.replicasRequired > config.replicaUrls.length) {
+    problems.push(
+      `DB_REPLICAS_REQUIRED (${config.replicasRequired}) is above the ${config.replicaUrls.length} servers in DATABASE_REPLICA_URLS.`,
+    );
+  }
   if (problems.length > 0) throw new ConfigError(problems);
   return config;
 }
@@ -58,16 +71,21 @@ export interface ApiPoolDecision {
 /**
  * Decides the API's pool size against the server it found: the plan from the environment, or
  * DB_POOL_SIZE checked against that plan. The caller refuses or warns on `problems` (DB_PLAN_CHECK).
+ * A read replica (`role`) is planned the same way against its own limits (planReplicaServer).
  */
-export function planApiPool(config: ApiConfig, server: ServerLimits): ApiPoolDecision {
+export function planApiPool(
+  config: ApiConfig,
+  server: ServerLimits,
+  role: 'primary' | 'replica' = 'primary',
+): ApiPoolDecision {
   const problems: string[] = [];
-  const maxConnections = config.maxConnections === 'auto' ? server.maxConnections : config.maxConnections;
-  if (config.maxConnections !== 'auto' && config.maxConnections > server.maxConnections) {
-    problems.push(
-      `DB_MAX_CONNECTIONS=${config.maxConnections} but the server's max_connections is ${server.maxConnections}`,
-    );
+  // DB_MAX_CONNECTIONS describes the primary; a replica is always planned on what it reports.
+  const configured = role === 'primary' ? config.maxConnections : 'auto';
+  const maxConnections = configured === 'auto' ? server.maxConnections : configured;
+  if (configured !== 'auto' && configured > server.maxConnections) {
+    problems.push(`DB_MAX_CONNECTIONS=${configured} but the server's max_connections is ${server.maxConnections}`);
   }
-  const plan = planPool({
+  const input: PlanInput = {
     maxConnections: Math.min(maxConnections, server.maxConnections),
     replicas: config.replicas,
     maxReplicas: config.maxReplicas,
@@ -75,7 +93,8 @@ export function planApiPool(config: ApiConfig, server: ServerLimits): ApiPoolDec
     reserved: config.reserved,
     otherClients: config.otherClients,
     warmSlots: config.warmSlots,
-  });
+  };
+  const plan = role === 'primary' ? planPool(input) : planReplicaServer(input, input.maxConnections);
   const size = config.poolSize ?? plan.perInstance;
   if (config.poolSize !== undefined && config.poolSize > plan.perInstance) {
     problems.push(

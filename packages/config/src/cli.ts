@@ -2,14 +2,14 @@
 import { parseArgs } from 'node:util';
 import { checkCapacity, type CapacityResult } from './capacity.js';
 import { mysqlUrl } from './env.js';
-import { formatSurge, parseSurge, planPool, PlanError, type PoolPlan } from './pool-plan.js';
+import { formatSurge, parseSurge, planPool, planReplicaServer, PlanError, type PoolPlan } from './pool-plan.js';
 import { readServerLimits } from './server-limits.js';
 import { checkTiming } from './timing.js';
 import { PLAN_DEFAULTS, poolVars } from './variables.js';
 
 const USAGE = `usage: pool-plan --max-connections N --replicas N [--max-replicas N] [--max-surge N|P%]
                  [--reserved N] [--other-clients N] [--warm-slots N] [--peak-rps N --db-ms N]
-                 [--json] [--from-server DATABASE_URL]
+                 [--replica-max-connections N]... [--json] [--from-server DATABASE_URL]
 
   --max-connections  the server's max_connections (or read it with --from-server)
   --replicas         API replicas; --max-replicas the HPA maximum (default: replicas)
@@ -19,7 +19,9 @@ const USAGE = `usage: pool-plan --max-connections N --replicas N [--max-replicas
   --other-clients    connections of other applications (default ${PLAN_DEFAULTS.otherClients})
   --warm-slots       fleet warm slots, one warmer connection each (default ${PLAN_DEFAULTS.warmSlots})
   --peak-rps, --db-ms  check the plan carries this load (Little's law)
-  --from-server      read @@max_connections and @@wait_timeout from this server`;
+  --from-server      read @@max_connections and @@wait_timeout from this server
+  --replica-max-connections  a read replica's max_connections (once per replica): each replica
+                     gets its own plan for the same fleet, without warm slots`;
 
 class UsageError extends Error {}
 
@@ -80,6 +82,10 @@ function render(r: Report): string {
   return lines.join('\n');
 }
 
+function indent(text: string): string {
+  return text.replace(/^/gm, '  ');
+}
+
 export async function run(argv: string[], out: (s: string) => void = console.log): Promise<number> {
   const { values } = parseArgs({
     args: argv,
@@ -96,6 +102,7 @@ export async function run(argv: string[], out: (s: string) => void = console.log
       'db-ms': { type: 'string' },
       json: { type: 'boolean' },
       'from-server': { type: 'string' },
+      'replica-max-connections': { type: 'string', multiple: true },
       help: { type: 'boolean', short: 'h' },
     },
   });
@@ -115,7 +122,7 @@ export async function run(argv: string[], out: (s: string) => void = console.log
   const dbMs = positive('db-ms', values['db-ms']);
   if ((peakRps === undefined) !== (dbMs === undefined)) throw new UsageError('--peak-rps and --db-ms go together');
 
-  const plan = planPool({
+  const input = {
     maxConnections,
     replicas,
     maxReplicas: whole('max-replicas', values['max-replicas']),
@@ -123,7 +130,11 @@ export async function run(argv: string[], out: (s: string) => void = console.log
     reserved: whole('reserved', values.reserved) ?? PLAN_DEFAULTS.reserved,
     otherClients: whole('other-clients', values['other-clients']) ?? PLAN_DEFAULTS.otherClients,
     warmSlots: whole('warm-slots', values['warm-slots']) ?? PLAN_DEFAULTS.warmSlots,
-  });
+  };
+  const plan = planPool(input);
+  const replicaPlans = (values['replica-max-connections'] ?? []).map((raw) =>
+    planReplicaServer(input, whole('replica-max-connections', raw)!),
+  );
   const report: Report = { plan };
   if (server) {
     report.server = server;
@@ -152,10 +163,14 @@ export async function run(argv: string[], out: (s: string) => void = console.log
         ...(report.server ? { server: report.server } : {}),
         ...(report.timing ? { timing: report.timing } : {}),
         ...(report.capacity ? { capacity: report.capacity } : {}),
+        ...(replicaPlans.length > 0 ? { replicaServers: replicaPlans } : {}),
       }),
     );
-  } else {
+  } else if (replicaPlans.length === 0) {
     out(render(report));
+  } else {
+    out(`primary\n${indent(render(report))}`);
+    replicaPlans.forEach((p, i) => out(`\nreplica ${i + 1}\n${indent(render({ plan: p }))}`));
   }
   const failed = (report.timing?.errors.length ?? 0) > 0 || report.capacity?.enough === false;
   return failed ? 1 : 0;

@@ -219,7 +219,13 @@ export function readEnv<S extends Specs>(specs: S, env: Env = process.env): Pars
 function shownDefault(spec: VarSpec<unknown>): string {
   if (spec.defaultValue === undefined) return spec.optional ? '(unset)' : '**required**';
   const v = spec.defaultValue;
-  return `\`${spec.defaultText ?? (v instanceof URL ? v.href : String(v))}\``;
+  return `\`${spec.defaultText ?? shownValue(v)}\``;
+}
+
+function shownValue(v: unknown): string {
+  if (v instanceof URL) return v.href;
+  if (typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean') return String(v);
+  return JSON.stringify(v);
 }
 
 /** A Markdown table of the given specs, for the README (`pnpm --filter @mokakbab/config env-table`). */

@@ -9,3 +9,4 @@ export * from './api-config.js';
 export * from './warmer-config.js';
 export * from './test-vars.js';
 export { README_TABLE } from './env-table.js';
+export * from './backoff.js';

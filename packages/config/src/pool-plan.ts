@@ -125,3 +125,11 @@ export function planPool(input: PlanInput): PoolPlan {
     warnings,
   };
 }
+
+/**
+ * The plan for one read replica: the same fleet (replicas, HPA maximum, surge, reserves) against
+ * that server's own max_connections. No warm slots: the warmer's slot locks live on the primary.
+ */
+export function planReplicaServer(primary: PlanInput, maxConnections: number): PoolPlan {
+  return planPool({ ...primary, maxConnections, warmSlots: 0 });
+}

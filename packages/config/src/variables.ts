@@ -40,6 +40,39 @@ export const databaseVars = {
   ),
 };
 
+/** Read replicas: one warm pool each, reads routed by lag and load (services/api/src/db/replicas.ts). */
+export const replicaVars = {
+  replicaUrls: {
+    name: 'DATABASE_REPLICA_URLS',
+    doc: 'Read replicas of DATABASE_URL (same database name), comma-separated: each gets its own warm pool planned against its own max_connections; idempotent reads go to them. Empty: every statement on DATABASE_URL.',
+    form: 'mysql://user:password@host:port/database[,mysql://...]',
+    secret: true,
+    defaultValue: [],
+    defaultText: '(none)',
+    parse(raw) {
+      const spec = mysqlUrl('DATABASE_REPLICA_URLS', { doc: '' });
+      const urls = raw
+        .split(',')
+        .map((s) => s.trim())
+        .filter((s) => s !== '')
+        .map((s) => spec.parse(s));
+      if (new Set(urls.map((u) => u.host)).size !== urls.length) throw new Error('names one server twice');
+      return urls;
+    },
+  } satisfies VarSpec<readonly URL[]>,
+  replicasRequired: optional(
+    int('DB_REPLICAS_REQUIRED', {
+      doc: 'Replicas whose pools must be warm before the instance is ready (the primary always must). Default: every one in DATABASE_REPLICA_URLS.',
+      min: 0,
+    }),
+  ),
+  replicaMaxLagMs: int('REPLICA_MAX_LAG_MS', {
+    doc: 'A replica further behind the primary than this (measured every second from GTID positions) leaves the read rotation until it has caught up. A member who wrote reads from the primary for this plus 2 s.',
+    default: 1_000,
+    min: 1,
+  }),
+};
+
 /** Inputs of the pool plan (packages/config planPool), shared by the API and the pool-plan CLI. */
 export const planVars = {
   maxConnections,
@@ -57,7 +90,7 @@ export const planVars = {
     PLAN_DEFAULTS.maxSurge,
   ),
   reserved: int('DB_RESERVED_CONNECTIONS', {
-    doc: 'Connections kept free for administration, migrations and monitoring.',
+    doc: 'Connections kept free for administration, migrations, monitoring and replication (on the primary, one per replica).',
     default: PLAN_DEFAULTS.reserved,
     min: 0,
   }),
@@ -154,7 +187,7 @@ export const httpVars = {
     default: false,
   }),
   requestTimeoutMs: int('REQUEST_TIMEOUT_MS', {
-    doc: 'Longest time to receive a whole request.',
+    doc: 'Longest time to receive a whole request, and the deadline over all of its database work (each acquire and statement gets the smaller of its own limit and the time left; none left: 503 DEADLINE_EXCEEDED).',
     default: 10_000,
     min: 1,
   }),

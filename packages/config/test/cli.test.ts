@@ -42,6 +42,29 @@ describe('pool-plan CLI', () => {
     assert.deepEqual(result.warnings, []);
   });
 
+  test('--replica-max-connections (repeatable): each server planned for the same fleet, replicas without warm slots', async () => {
+    const args = ['--max-connections=151', '--replicas=3', '--max-surge=1', '--reserved=10', '--warm-slots=2'];
+    const { code, out } = await plan([...args, '--replica-max-connections=151', '--replica-max-connections', '500']);
+    assert.equal(code, 0);
+    const [primary, first, second] = out.split(/^(?:primary|replica \d+)$/m).filter((s) => s.trim() !== '');
+    // Primary: (151 - 10 - 2) / 4; replicas: (151 - 10) / 4 and (500 - 10) / 4.
+    assert.match(primary!, /per instance\s+floor\(139 \/ 4\) = 34/);
+    assert.match(first!, /- warm slots\s+0/);
+    assert.match(first!, /per instance\s+floor\(141 \/ 4\) = 35/);
+    assert.match(second!, /per instance\s+floor\(490 \/ 4\) = 122/);
+    const json = JSON.parse((await plan([...args, '--replica-max-connections=500', '--json'])).out);
+    assert.equal(json.perInstance, 34);
+    assert.deepEqual(
+      json.replicaServers.map((p: { maxConnections: number; perInstance: number }) => [
+        p.maxConnections,
+        p.perInstance,
+      ]),
+      [[500, 122]],
+    );
+    // Without the flag the output is the single plan it always was.
+    assert.doesNotMatch((await plan(args)).out, /^primary$/m);
+  });
+
   test('an impossible plan throws with the reason (the CLI exits 1)', async () => {
     await assert.rejects(
       plan(['--max-connections', '5', '--replicas', '10']),

@@ -62,6 +62,28 @@ describe('API configuration', () => {
     assert.equal(c.planCheck, 'warn');
   });
 
+  test('read replicas: a comma-separated list, none by default; DB_REPLICAS_REQUIRED cannot exceed it', () => {
+    assert.deepEqual(loadApiConfig(base).replicaUrls, []);
+    const c = loadApiConfig({
+      ...base,
+      DATABASE_REPLICA_URLS: 'mysql://app:pw@r1:3306/mokakbab, mysql://app:pw@r2:3306/mokakbab',
+      DB_REPLICAS_REQUIRED: '1',
+      REPLICA_MAX_LAG_MS: '500',
+    });
+    assert.deepEqual(
+      c.replicaUrls.map((u) => u.host),
+      ['r1:3306', 'r2:3306'],
+    );
+    assert.equal(c.replicasRequired, 1);
+    assert.equal(c.replicaMaxLagMs, 500);
+    const [tooMany] = problems(() =>
+      loadApiConfig({ ...base, DATABASE_REPLICA_URLS: 'mysql://app:pw@r1/mokakbab', DB_REPLICAS_REQUIRED: '2' }),
+    );
+    assert.match(tooMany!, /DB_REPLICAS_REQUIRED \(2\) is above the 1 servers/);
+    const [bad] = problems(() => loadApiConfig({ ...base, DATABASE_REPLICA_URLS: 'mysql://app:secretpw@r1/' }));
+    assert.match(bad!, /^DATABASE_REPLICA_URLS=\(value hidden\) names no database/);
+  });
+
   test('a missing variable names itself and its expected form', () => {
     const [p] = problems(() => loadApiConfig({ JWT_SECRET: SECRET }));
     assert.match(p!, /^DATABASE_URL is required: .* Expected mysql:\/\/user:password@host:port\/database\.$/);

@@ -38,18 +38,43 @@ export const PoolStatsSchema = Type.Object({
 
 export type PoolStats = Static<typeof PoolStatsSchema>;
 
+/** One read replica's pool (DATABASE_REPLICA_URLS): its stats, where it is and how far behind. */
+export const ReplicaPoolStatsSchema = Type.Object({
+  ...PoolStatsSchema.properties,
+  /** host:port of the replica (no credentials). */
+  server: Type.String(),
+  /** serving is in the read rotation; lagging is further behind than REPLICA_MAX_LAG_MS. */
+  state: Type.Union([Type.Literal('warming'), Type.Literal('serving'), Type.Literal('lagging'), Type.Literal('down')]),
+  /** Lag behind the primary at the last probe; null before the first one or while down. */
+  lagMs: NullableInteger,
+  /** Reads running on it now. */
+  outstanding: Type.Integer(),
+  /** Reads it answered since the start. */
+  reads: Type.Integer(),
+});
+
+export type ReplicaPoolStats = Static<typeof ReplicaPoolStatsSchema>;
+
+/** `GET /pool`: the primary's stats, field for field, plus `replicas` when there are any. */
+export const PoolResponseSchema = Type.Object({
+  ...PoolStatsSchema.properties,
+  replicas: Type.Optional(Type.Array(ReplicaPoolStatsSchema)),
+});
+
 /** `POST /pool/warm` when the pool could not be filled (503): the stats plus why. */
 export const WarmFailedSchema = Type.Object({
-  ...PoolStatsSchema.properties,
+  ...PoolResponseSchema.properties,
   message: Type.String(),
 });
 
 export type WarmFailed = Static<typeof WarmFailedSchema>;
 
 const poolStats = Compile(PoolStatsSchema);
+const poolResponse = Compile(PoolResponseSchema);
 const warmFailed = Compile(WarmFailedSchema);
 
 export const isPoolStats = (value: unknown): value is PoolStats => poolStats.Check(value);
+export const isPoolResponse = (value: unknown): value is Static<typeof PoolResponseSchema> => poolResponse.Check(value);
 export const isWarmFailed = (value: unknown): value is WarmFailed => warmFailed.Check(value);
 
 /** The first few validation errors, for a message that says what is wrong with an answer. */

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { isPoolStats, isWarmFailed, poolStatsErrors, type PoolStats } from '../src/index.js';
+import { isPoolResponse, isPoolStats, isWarmFailed, poolStatsErrors, type PoolStats } from '../src/index.js';
 
 const stats: PoolStats = {
   target: 4,
@@ -38,4 +38,15 @@ test('a missing or mistyped field fails and is named', () => {
     isPoolStats({ statusCode: 503, code: 'POOL_CLOSED', error: 'Service Unavailable', message: 'closing' }),
     false,
   );
+});
+
+test('with read replicas, /pool keeps the primary fields and adds one entry per replica', () => {
+  const replica = { ...stats, server: '10.0.0.2:3306', state: 'serving', lagMs: 12, outstanding: 0, reads: 40 };
+  assert.equal(isPoolResponse(stats), true, 'no replicas: the answer as it always was');
+  assert.equal(isPoolResponse({ ...stats, replicas: [replica] }), true);
+  assert.equal(isPoolStats({ ...stats, replicas: [replica] }), true, 'the warmer reads the primary fields as before');
+  assert.equal(isPoolResponse({ ...stats, replicas: [{ ...replica, state: 'gone' }] }), false);
+  assert.equal(isPoolResponse({ ...stats, replicas: [{ ...replica, lagMs: null }] }), true);
+  const { server: _s, ...noServer } = replica;
+  assert.equal(isPoolResponse({ ...stats, replicas: [noServer] }), false);
 });

@@ -83,7 +83,7 @@ async function seedReferenceData(conn: Conn): Promise<void> {
   await conn.query('INSERT IGNORE INTO category (name) VALUES ?', [CATEGORIES.map((n) => [n])]);
   await conn.query('INSERT IGNORE INTO region (name) VALUES ?', [Object.keys(REGIONS).map((n) => [n])]);
   const [regions] = await conn.query<mysql.RowDataPacket[]>('SELECT id, name FROM region');
-  const districts = regions.flatMap((r) => (REGIONS[r.name as string] ?? []).map((d) => [r.id, d]));
+  const districts = regions.flatMap((r) => (REGIONS[r.name as string] ?? []).map((d) => [r.id as number, d]));
   if (districts.length > 0) await conn.query('INSERT IGNORE INTO district (region_id, name) VALUES ?', [districts]);
 }
 

@@ -6,3 +6,4 @@ export * from './wait.js';
 export * from './tls.js';
 export * from './slow-handshakes.js';
 export * from './processes.js';
+export * from './replication.js';

@@ -1,3 +1,5 @@
+import { inspect } from 'node:util';
+
 /**
  * Polls `check` until it returns a value other than undefined or false, or fails after `timeoutMs`
  * with what it waited for and the last error `check` threw. Tests wait with this instead of fixed
@@ -21,7 +23,8 @@ export async function waitFor<T>(
     if (Date.now() >= deadline) break;
     await new Promise((resolve) => setTimeout(resolve, intervalMs));
   }
-  throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${last ? `: ${String(last)}` : ''}`);
+  const reason = last instanceof Error ? String(last) : last === undefined ? '' : inspect(last);
+  throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${reason ? `: ${reason}` : ''}`);
 }
 
 export interface JsonResponse<T> {

@@ -13,6 +13,7 @@ import mailerPlugin from './plugins/app/mailer.js';
 import metricsPlugin from './plugins/app/metrics.js';
 import overloadPlugin from './plugins/app/overload.js';
 import readinessPlugin from './plugins/app/readiness.js';
+import replicasPlugin from './plugins/app/replicas.js';
 import repositoriesPlugin from './plugins/app/repositories.js';
 import warmUpPlugin from './plugins/app/warm-up.js';
 import articleEditRoutes from './routes/articles/edits.js';
@@ -40,6 +41,7 @@ export default async function serviceApp(fastify: FastifyInstance, opts: AppOpti
 
   await fastify.register(readinessPlugin);
   await fastify.register(dbPlugin);
+  await fastify.register(replicasPlugin);
   await fastify.register(repositoriesPlugin);
   await fastify.register(authPlugin);
   await fastify.register(mailerPlugin);

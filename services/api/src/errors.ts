@@ -2,9 +2,13 @@
 // whatever was thrown (validation, parser, pool, driver, our own HttpError) to that shape.
 import { STATUS_CODES } from 'node:http';
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
-import { PoolUnavailableError, isDuplicateEntry, isUnavailableError, missingReference } from './db/index.js';
-
-export { isDuplicateEntry };
+import {
+  DeadlineExceededError,
+  PoolUnavailableError,
+  isDuplicateEntry,
+  isUnavailableError,
+  missingReference,
+} from './db/index.js';
 
 export class HttpError extends Error {
   readonly statusCode: number;
@@ -76,6 +80,10 @@ export function errorHandler(err: FastifyError, request: FastifyRequest, reply: 
     const message = err.code === 'DATABASE_DOWN' ? 'The database is unavailable' : 'The database is busy';
     return reply.code(503).send(body(503, err.code, `${message}; retry shortly.`));
   }
+  if (err instanceof DeadlineExceededError) {
+    reply.header('retry-after', String(err.retryAfterS));
+    return reply.code(503).send(body(503, err.code, err.message));
+  }
   if (isUnavailableError(err)) {
     request.log.warn({ code: err.code }, 'database unavailable');
     reply.header('retry-after', String(DB_DOWN_RETRY_AFTER_S));
@@ -86,7 +94,7 @@ export function errorHandler(err: FastifyError, request: FastifyRequest, reply: 
   }
   const reference = missingReference(err);
   if (reference !== undefined) {
-    // Routes map the references they expect; what is left is a row deleted by someone else meanwhile.
+    // Repositories return the references they expect; what is left is a row deleted by someone else meanwhile.
     if (reference.endsWith('_member')) {
       const gone = memberGone();
       return reply

@@ -1,10 +1,10 @@
 export { default as serviceApp, type AppOptions } from './app.js';
-export { buildAdmin } from './admin.js';
-export { buildInstances, listen, warmInBackground, type Instances } from './start.js';
-export { shutdown, type ShutdownOptions } from './shutdown.js';
-export { createLogger, serverOptions, REDACTED_PATHS } from './server-options.js';
+export { buildAdmin } from './admin/index.js';
+export { buildInstances, listen, warmInBackground, type Instances } from './lifecycle/instances.js';
+export { shutdown, type ShutdownOptions } from './lifecycle/shutdown.js';
+export { createLogger, serverOptions, REDACTED_PATHS } from './lifecycle/server-options.js';
 export { HttpError, StartupError } from './errors.js';
-export { Readiness, type ReadyStatus } from './readiness.js';
+export { Readiness, type ReadyStatus } from './plugins/app/readiness.js';
 export type { PoolStats } from './db/index.js';
 export { createCachedVerifier, type AccessClaims } from './auth/token-cache.js';
 export { STATEMENTS, type StatementName } from './repositories/statements.js';

@@ -3,9 +3,9 @@
 import closeWithGrace from 'close-with-grace';
 import { ConfigError, loadApiConfig, type ApiConfig } from '@mokakbab/config';
 import { StartupError } from './errors.js';
-import { createLogger } from './server-options.js';
-import { shutdown } from './shutdown.js';
-import { buildInstances, listen, warmInBackground } from './start.js';
+import { createLogger } from './lifecycle/server-options.js';
+import { shutdown } from './lifecycle/shutdown.js';
+import { buildInstances, listen, warmInBackground } from './lifecycle/instances.js';
 
 function loadConfigOrExit(): ApiConfig {
   try {

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
-import type { TestDatabase } from '@mokakbab/testkit';
-import { bearer, build, errorBody, seededDatabase, signIn, waitFor, type TestApi, closeAll } from './helper.js';
+import { waitFor, type TestDatabase } from '@mokakbab/testkit';
+import { bearer, build, errorBody, seededDatabase, signIn, type TestApi, closeAll } from './helper.js';
 
 let db: TestDatabase;
 let api: TestApi;

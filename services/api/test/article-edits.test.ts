@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import type { TestDatabase } from '@mokakbab/testkit';
-import { bearer, build, closeAll, errorBody, seededDatabase, type TestApi } from './helper.js';
+import { articlePlace, bearer, build, closeAll, errorBody, seededDatabase, type TestApi } from './helper.js';
 import { accessTokenFor } from './helper-tokens.js';
 
 let db: TestDatabase;
@@ -16,16 +16,7 @@ after(() => closeAll(api, db));
 
 const auth = (memberId: number) => bearer(accessTokenFor(api.app, memberId));
 
-async function place() {
-  const [row] = await db.query<
-    { category_id: number; region_id: number; district_id: number; other_district: number }[]
-  >(
-    `SELECT (SELECT MIN(id) FROM category) AS category_id, d.region_id, d.id AS district_id,
-       (SELECT MIN(id) FROM district WHERE region_id <> d.region_id) AS other_district
-     FROM district d ORDER BY d.id LIMIT 1`,
-  );
-  return row!;
-}
+const place = () => articlePlace(db);
 
 async function createArticle(memberId: number, extra: Record<string, unknown> = {}) {
   const ref = await place();

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import type { TestDatabase } from '@mokakbab/testkit';
-import { bearer, build, errorBody, seededDatabase, signIn, type TestApi, closeAll } from './helper.js';
+import { articlePlace, bearer, build, errorBody, seededDatabase, signIn, type TestApi, closeAll } from './helper.js';
 
 let db: TestDatabase;
 let api: TestApi;
@@ -99,16 +99,7 @@ describe('GET /articles/:id', () => {
 });
 
 describe('POST /articles', () => {
-  async function reference() {
-    const [row] = await db.query<
-      { category_id: number; region_id: number; district_id: number; other_region: number }[]
-    >(
-      `SELECT (SELECT MIN(id) FROM category) AS category_id, d.region_id, d.id AS district_id,
-         (SELECT MIN(id) FROM region WHERE id <> d.region_id) AS other_region
-       FROM district d ORDER BY d.id LIMIT 1`,
-    );
-    return row!;
-  }
+  const reference = () => articlePlace(db);
 
   const body = (ref: { category_id: number; region_id: number; district_id: number }) => ({
     title: 'Dumplings at noon',

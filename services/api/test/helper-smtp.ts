@@ -1,7 +1,7 @@
 // A real SMTP server (npm smtp-server) on a free loopback port that keeps every mail it receives.
 import type { AddressInfo } from 'node:net';
 import { SMTPServer } from 'smtp-server';
-import { waitFor } from './helper.js';
+import { waitFor } from '@mokakbab/testkit';
 
 export interface ReceivedMail {
   to: string[];

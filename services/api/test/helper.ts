@@ -7,8 +7,8 @@ import { loadApiConfig, type ApiConfig } from '@mokakbab/config';
 import { seededMember } from '@mokakbab/db';
 import { createTestDatabase, type TestDatabase } from '@mokakbab/testkit';
 import type { FastifyInstance, LightMyRequestResponse } from 'fastify';
-import { createLogger } from '../src/server-options.js';
-import { buildInstances } from '../src/start.js';
+import { createLogger } from '../src/lifecycle/server-options.js';
+import { buildInstances } from '../src/lifecycle/instances.js';
 
 export const TEST_JWT_SECRET = 'test-secret-for-the-api-tests-0123456789';
 
@@ -28,6 +28,9 @@ export function testEnv(db: TestDatabase, overrides: Record<string, string> = {}
     // Tests sign in often from one address; the limits have their own test (test/reliability/sign-in-flood).
     RATE_LIMIT_AUTH_IP_MAX: '1000000',
     RATE_LIMIT_AUTH_ACCOUNT_MAX: '1000000',
+    // A busy shared machine (or coverage) blocks the loop for seconds while a file loads, and the
+    // next requests would get EVENT_LOOP_OVERLOADED; overload has its own tests (test/reliability).
+    MAX_EVENT_LOOP_DELAY_MS: '0',
     ...overrides,
   };
 }
@@ -107,8 +110,18 @@ export function errorBody(res: LightMyRequestResponse): ErrorBody {
   return body;
 }
 
-// The testkit's bounded wait: polls until `check` is true, then fails naming what it waited for.
-export { waitFor } from '@mokakbab/testkit';
+/** A valid category, region and district for a new article, plus a region and a district that do not match. */
+export async function articlePlace(db: TestDatabase) {
+  const [row] = await db.query<
+    { category_id: number; region_id: number; district_id: number; other_region: number; other_district: number }[]
+  >(
+    `SELECT (SELECT MIN(id) FROM category) AS category_id, d.region_id, d.id AS district_id,
+       (SELECT MIN(id) FROM region WHERE id <> d.region_id) AS other_region,
+       (SELECT MIN(id) FROM district WHERE region_id <> d.region_id) AS other_district
+     FROM district d ORDER BY d.id LIMIT 1`,
+  );
+  return row!;
+}
 
 /** Closes what a test file built, in order: both instances (the pool with them), then the database. */
 export async function closeAll(api: TestApi | undefined, db: TestDatabase | undefined): Promise<void> {

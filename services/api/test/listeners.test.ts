@@ -6,11 +6,11 @@ import { once } from 'node:events';
 import { connect, type AddressInfo, type Server, type Socket } from 'node:net';
 import { after, before, test } from 'node:test';
 import { loadApiConfig } from '@mokakbab/config';
-import type { TestDatabase } from '@mokakbab/testkit';
-import { createLogger } from '../src/server-options.js';
-import { shutdown } from '../src/shutdown.js';
-import { buildInstances, listen } from '../src/start.js';
-import { seededDatabase, testEnv, waitFor } from './helper.js';
+import { waitFor, type TestDatabase } from '@mokakbab/testkit';
+import { createLogger } from '../src/lifecycle/server-options.js';
+import { shutdown } from '../src/lifecycle/shutdown.js';
+import { buildInstances, listen } from '../src/lifecycle/instances.js';
+import { seededDatabase, testEnv } from './helper.js';
 
 const SOCKETS = 4;
 const MAX_CONNECTIONS = 400;

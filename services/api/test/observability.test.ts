@@ -3,9 +3,9 @@ import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { loadApiConfig } from '@mokakbab/config';
 import type { TestDatabase } from '@mokakbab/testkit';
-import { createLogger } from '../src/server-options.js';
-import { shutdown } from '../src/shutdown.js';
-import { buildInstances, listen } from '../src/start.js';
+import { createLogger } from '../src/lifecycle/server-options.js';
+import { shutdown } from '../src/lifecycle/shutdown.js';
+import { buildInstances, listen } from '../src/lifecycle/instances.js';
 import { build, seededDatabase, testEnv } from './helper.js';
 
 let db: TestDatabase;

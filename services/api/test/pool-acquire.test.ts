@@ -1,9 +1,9 @@
 // Bounded waiting: acquire timeout, queue limit, and close() with work in flight.
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { createTestDatabase, type TestDatabase } from '@mokakbab/testkit';
+import { createTestDatabase, type TestDatabase, waitFor as until } from '@mokakbab/testkit';
 import { PoolUnavailableError } from '../src/db/index.js';
-import { makePool, until } from './pool-helper.js';
+import { makePool } from './pool-helper.js';
 
 function isUnavailable(code: PoolUnavailableError['code']) {
   return (err: unknown): boolean => {

@@ -4,10 +4,10 @@
 import assert from 'node:assert/strict';
 import { performance } from 'node:perf_hooks';
 import { after, before, describe, test } from 'node:test';
-import { createTestDatabase, type TestDatabase } from '@mokakbab/testkit';
+import { createTestDatabase, type TestDatabase, waitFor as until } from '@mokakbab/testkit';
 import { PoolUnavailableError, isUnavailableError } from '../src/db/index.js';
 import { sessionSql } from '../src/db/session.js';
-import { makePool, until } from './pool-helper.js';
+import { makePool } from './pool-helper.js';
 
 describe('statement deadlines', () => {
   let db: TestDatabase;

@@ -19,6 +19,3 @@ export function makePool(url: URL, overrides: Partial<PoolOptions> = {}): DbPool
     ...overrides,
   });
 }
-
-// The pool tests' name for the shared bounded wait.
-export { waitFor as until } from './helper.js';

@@ -3,9 +3,9 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { performance } from 'node:perf_hooks';
-import { createTestDatabase, type TestDatabase } from '@mokakbab/testkit';
+import { createTestDatabase, type TestDatabase, waitFor as until } from '@mokakbab/testkit';
 import { bearer, build, errorBody, signIn } from './helper.js';
-import { makePool, until } from './pool-helper.js';
+import { makePool } from './pool-helper.js';
 
 const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 

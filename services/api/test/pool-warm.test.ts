@@ -6,9 +6,9 @@ import { createServer, type Socket } from 'node:net';
 import { after, before, describe, test } from 'node:test';
 import mysql from 'mysql2/promise';
 import { connectionOptions } from '@mokakbab/config';
-import { createTestDatabase, type TestDatabase } from '@mokakbab/testkit';
+import { createTestDatabase, type TestDatabase, waitFor as until } from '@mokakbab/testkit';
 import { PoolWarmError } from '../src/db/index.js';
-import { makePool, until } from './pool-helper.js';
+import { makePool } from './pool-helper.js';
 
 /** Waits until the server has dropped the connections of earlier tests. */
 async function quietServer(db: TestDatabase): Promise<void> {

@@ -3,8 +3,8 @@
 import assert from 'node:assert/strict';
 import { fileURLToPath } from 'node:url';
 import { after, before, test } from 'node:test';
-import { spawnService, type ServiceProcess, type TestDatabase } from '@mokakbab/testkit';
-import { seededDatabase, testEnv, waitFor } from './helper.js';
+import { spawnService, type ServiceProcess, type TestDatabase, waitFor } from '@mokakbab/testkit';
+import { seededDatabase, testEnv } from './helper.js';
 
 const SERVER = fileURLToPath(new URL('../src/server.ts', import.meta.url));
 const EXIT_TIMEOUT_MS = 15_000;

@@ -3,12 +3,12 @@ import { once } from 'node:events';
 import { connect, type Socket } from 'node:net';
 import { after, before, test } from 'node:test';
 import { loadApiConfig } from '@mokakbab/config';
-import type { TestDatabase } from '@mokakbab/testkit';
+import { waitFor, type TestDatabase } from '@mokakbab/testkit';
 import { PoolUnavailableError } from '../src/db/index.js';
-import { createLogger } from '../src/server-options.js';
-import { shutdown } from '../src/shutdown.js';
-import { buildInstances, listen } from '../src/start.js';
-import { seededDatabase, testEnv, waitFor } from './helper.js';
+import { createLogger } from '../src/lifecycle/server-options.js';
+import { shutdown } from '../src/lifecycle/shutdown.js';
+import { buildInstances, listen } from '../src/lifecycle/instances.js';
+import { seededDatabase, testEnv } from './helper.js';
 
 let db: TestDatabase;
 
@@ -101,6 +101,8 @@ test('shutdown: ready turns 503 at once, serving goes on, in-flight requests fin
   assert.equal(((await response.json()) as { items: unknown[] }).items.length, 3);
   await hold;
   await closing;
+  // What /metrics served until the admin port closed (that port closes last).
+  assert.match(await app.metrics.registry.metrics(), /^http_requests_rejected_total\{reason="shutting_down"\} 1$/m);
 
   assert.equal(app.db.stats().total, 0);
   await assert.rejects(app.db.query('SELECT 1'), (err: unknown) => {

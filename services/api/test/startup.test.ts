@@ -3,8 +3,8 @@ import { after, before, test } from 'node:test';
 import { loadApiConfig } from '@mokakbab/config';
 import { createTestDatabase, freePort, type TestDatabase } from '@mokakbab/testkit';
 import { StartupError } from '../src/errors.js';
-import { createLogger } from '../src/server-options.js';
-import { buildInstances } from '../src/start.js';
+import { createLogger } from '../src/lifecycle/server-options.js';
+import { buildInstances } from '../src/lifecycle/instances.js';
 import { build, testEnv } from './helper.js';
 
 // A dedicated server with few connections: max_connections 30 leaves 30 - 10 reserved - 1 warm slot

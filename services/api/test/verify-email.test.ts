@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import type { TestDatabase } from '@mokakbab/testkit';
-import { build, closeAll, errorBody, seededDatabase, waitFor, type TestApi } from './helper.js';
+import { waitFor, type TestDatabase } from '@mokakbab/testkit';
+import { build, closeAll, errorBody, seededDatabase, type TestApi } from './helper.js';
 import { startSmtp, type TestSmtp } from './helper-smtp.js';
 
 const MAX_ATTEMPTS = 3;

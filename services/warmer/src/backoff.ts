@@ -1,6 +1,6 @@
-// Jittered exponential backoff and an abortable sleep: every wait in the warmer is bounded and
-// ends at once on shutdown.
+// Backoff and an abortable sleep: every wait in the warmer is bounded and ends at once on shutdown.
 import { setTimeout as sleepTimer } from 'node:timers/promises';
+import { fullJitterDelayMs } from '@mokakbab/config';
 
 export interface BackoffOptions {
   initialMs: number;
@@ -8,10 +8,8 @@ export interface BackoffOptions {
 }
 
 /** Delay of attempt `n` (0-based): full jitter over an exponential ceiling, so many warmers spread out. */
-export function backoffMs(attempt: number, { initialMs, maxMs }: BackoffOptions): number {
-  const ceiling = Math.min(maxMs, initialMs * 2 ** Math.min(attempt, 20));
-  return Math.round(ceiling / 2 + (Math.random() * ceiling) / 2);
-}
+export const backoffMs = (attempt: number, { initialMs, maxMs }: BackoffOptions): number =>
+  fullJitterDelayMs(attempt, initialMs, maxMs);
 
 /** Resolves after `ms`, or false at once when `signal` aborts. */
 export async function sleep(ms: number, signal: AbortSignal): Promise<boolean> {

@@ -9,7 +9,6 @@ export class StdoutDestination {
   readonly #stream: Writable;
   readonly #maxBufferedBytes: number;
   #broken = false;
-  #dropped = 0;
 
   constructor(stream: Writable = process.stdout, maxBufferedBytes = 1024 * 1024) {
     this.#stream = stream;
@@ -20,17 +19,9 @@ export class StdoutDestination {
     });
   }
 
-  /** Lines dropped because the reader fell behind by more than the bound, or is gone. */
-  get dropped(): number {
-    return this.#dropped;
-  }
-
-  /** pino's destination contract: one serialized line per call. */
+  /** pino's destination contract: one serialized line per call; dropped when the reader fell behind or is gone. */
   write(line: string): boolean {
-    if (this.#broken || this.#stream.writableLength > this.#maxBufferedBytes) {
-      this.#dropped++;
-      return false;
-    }
+    if (this.#broken || this.#stream.writableLength > this.#maxBufferedBytes) return false;
     this.#stream.write(line);
     return true;
   }

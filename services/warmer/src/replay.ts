@@ -128,7 +128,7 @@ export async function runReplay(publicUrl: URL, spec: ReplaySpec, opts: ReplayOp
     let text: string;
     try {
       const res = await pool.request({
-        method: r.method as 'GET',
+        method: r.method,
         path: r.path,
         headers: r.headers,
         body: r.body,

@@ -33,7 +33,5 @@ export async function startTestWarmer(
   };
 }
 
-export { waitFor } from '@mokakbab/testkit';
-
 /** The testkit's bounded JSON request, with a 5 s bound. */
 export const getJson = (url: string) => testkitGetJson(url, {}, 5_000);

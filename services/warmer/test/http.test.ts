@@ -4,9 +4,9 @@ import assert from 'node:assert/strict';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import { after, before, test } from 'node:test';
-import { createTestDatabase, freePort, type TestDatabase } from '@mokakbab/testkit';
+import { createTestDatabase, freePort, type TestDatabase, waitFor } from '@mokakbab/testkit';
 import { METRICS_ONLY, createHttpServer, listen } from '../src/index.js';
-import { getJson, startTestWarmer, waitFor } from './helper.js';
+import { getJson, startTestWarmer } from './helper.js';
 
 let db: TestDatabase;
 before(async () => {

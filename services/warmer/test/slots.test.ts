@@ -4,9 +4,8 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { after, before, test } from 'node:test';
-import { createTestDatabase, freePort, type TestDatabase } from '@mokakbab/testkit';
+import { createTestDatabase, freePort, type TestDatabase, waitFor } from '@mokakbab/testkit';
 import { FleetSlots } from '../src/index.js';
-import { waitFor } from './helper.js';
 
 let db: TestDatabase;
 before(async () => {
@@ -18,8 +17,16 @@ after(async () => {
 
 // GET_LOCK names are server-wide: a unique prefix keeps tests sharing a server apart.
 const prefix = () => `t.${randomUUID().slice(0, 8)}`;
+
 const fast = { initialMs: 20, maxMs: 100 };
 const warmTimeoutMs = 60_000;
+
+/** Two warmers of one fleet (the same prefix) with K=1. */
+function twoWarmersOneSlot(): [FleetSlots, FleetSlots] {
+  const p = prefix();
+  const slots = () => new FleetSlots({ databaseUrl: db.url, slots: 1, prefix: p, backoff: fast, warmTimeoutMs });
+  return [slots(), slots()];
+}
 
 test('K slots are handed out once each; the next waits for a release', async () => {
   const slots = new FleetSlots({ databaseUrl: db.url, slots: 2, prefix: prefix(), backoff: fast, warmTimeoutMs });
@@ -45,9 +52,7 @@ test('K slots are handed out once each; the next waits for a release', async () 
 });
 
 test('two warmers with K=1 exclude each other, and an idle warmer holds no connection', async () => {
-  const p = prefix();
-  const one = new FleetSlots({ databaseUrl: db.url, slots: 1, prefix: p, backoff: fast, warmTimeoutMs });
-  const two = new FleetSlots({ databaseUrl: db.url, slots: 1, prefix: p, backoff: fast, warmTimeoutMs });
+  const [one, two] = twoWarmersOneSlot();
   const ac = new AbortController();
   try {
     const a = await one.acquire(ac.signal);
@@ -73,9 +78,7 @@ test('two warmers with K=1 exclude each other, and an idle warmer holds no conne
 });
 
 test('a killed session frees its slot for another warmer', async () => {
-  const p = prefix();
-  const one = new FleetSlots({ databaseUrl: db.url, slots: 1, prefix: p, backoff: fast, warmTimeoutMs });
-  const two = new FleetSlots({ databaseUrl: db.url, slots: 1, prefix: p, backoff: fast, warmTimeoutMs });
+  const [one, two] = twoWarmersOneSlot();
   const ac = new AbortController();
   try {
     const a = await one.acquire(ac.signal);

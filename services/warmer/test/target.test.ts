@@ -6,8 +6,8 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { test } from 'node:test';
 import type { PoolStats } from '@mokakbab/contracts';
-import { freePort } from '@mokakbab/testkit';
-import { getJson, startTestWarmer, waitFor } from './helper.js';
+import { freePort, waitFor } from '@mokakbab/testkit';
+import { getJson, startTestWarmer } from './helper.js';
 
 // A full answer of the admin contract: the warmer validates every field.
 const WARM_POOL: PoolStats = {

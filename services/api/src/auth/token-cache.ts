@@ -49,10 +49,8 @@ export interface CacheStats {
 }
 
 export interface CachedVerifier {
-  verify(token: string): Readonly<AccessClaims>;
-  stats(): CacheStats;
-  /** Drops every entry (call it when the verification key changes). */
-  clear(): void;
+  verify: (token: string) => Readonly<AccessClaims>;
+  stats: () => CacheStats;
 }
 
 interface Entry {
@@ -151,6 +149,5 @@ export function createCachedVerifier(opts: CachedVerifierOptions): CachedVerifie
       return entry.claims;
     },
     stats: () => ({ hits, misses, size: cache?.size ?? 0 }),
-    clear: () => cache?.clear(),
   };
 }

@@ -1,6 +1,5 @@
-// Exponential backoff with full jitter (AWS Architecture Blog, "Exponential Backoff and Jitter"):
-// a delay drawn uniformly from [0, min(cap, base * 2^attempt)], so a fleet that failed together
-// does not retry together.
+// The pool's two retry policies, both full-jitter backoff (@mokakbab/config's fullJitterDelayMs).
+export { fullJitterDelayMs } from '@mokakbab/config';
 
 /**
  * Probing a server that is down (no connection open, the last connect failed) or not up yet at
@@ -14,8 +13,3 @@ export const PROBE_BACKOFF = { baseMs: 50, capMs: 500 } as const;
  * costs a full server that is already short, so the cap is longer.
  */
 export const REFILL_BACKOFF = { baseMs: 100, capMs: 5_000 } as const;
-
-export function fullJitterDelayMs(attempt: number, baseMs: number, capMs: number, random = Math.random): number {
-  const ceilingMs = Math.min(capMs, baseMs * 2 ** Math.min(attempt, 30));
-  return Math.floor(random() * ceilingMs);
-}

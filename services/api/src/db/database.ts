@@ -11,7 +11,8 @@
  */
 import { performance } from 'node:perf_hooks';
 import type { PooledConnection } from './connection.js';
-import { errorCode, isDeadConnectionError, StatementTimeoutError } from './errors.js';
+import { DeadlineExceededError, operationDeadline } from './deadline.js';
+import { errorCode, isDeadConnectionError, PoolUnavailableError, StatementTimeoutError } from './errors.js';
 import { ConnectionPool } from './pool.js';
 
 export type StatementKind = 'read' | 'write' | 'transaction';
@@ -28,8 +29,14 @@ export interface TxConnection {
 const DEADLOCK_RETRIES = 3;
 const DEADLOCK_PAUSE_MS = 20;
 
+/** Picks the server of each idempotent read (db/replicas.ts). */
+export interface ReadRouter {
+  read<T>(sql: string, params?: unknown[]): Promise<T>;
+}
+
 export class DbPool extends ConnectionPool {
   private inFlight = 0;
+  private readRouter: ReadRouter | undefined;
   private statementObserver: StatementObserver | undefined;
 
   /** Statements (and transactions) running now. */
@@ -42,22 +49,40 @@ export class DbPool extends ConnectionPool {
   }
 
   async query<T = unknown>(sql: string, params?: unknown[]): Promise<T> {
-    return this.run<T>('write', await this.acquire(false, this.acquireDeadline()), sql, params);
+    try {
+      return await this.run<T>('write', await this.acquire(false, this.acquireDeadline()), sql, params);
+    } catch (err) {
+      throw this.deadlineError(err);
+    }
+  }
+
+  /** Sends `read` to the servers the router picks (read replicas); without one, reads run here. */
+  routeReads(router: ReadRouter): void {
+    this.readRouter = router;
+  }
+
+  /** An idempotent read: on a read replica when a router is set (replicas.ts decides), else readHere. */
+  read<T = unknown>(sql: string, params?: unknown[]): Promise<T> {
+    return this.readRouter ? this.readRouter.read<T>(sql, params) : this.readHere<T>(sql, params);
   }
 
   /**
    * Like query, but a read that failed because its connection was dead runs once more on a
-   * validated one, within what is left of the same acquire deadline.
+   * validated one, within what is left of the same acquire deadline. Always on this pool's server.
    */
-  async read<T = unknown>(sql: string, params?: unknown[]): Promise<T> {
-    const deadline = this.acquireDeadline();
+  async readHere<T = unknown>(sql: string, params?: unknown[]): Promise<T> {
     try {
-      return await this.run<T>('read', await this.acquire(false, deadline), sql, params);
+      const deadline = this.acquireDeadline();
+      try {
+        return await this.run<T>('read', await this.acquire(false, deadline), sql, params);
+      } catch (err) {
+        // A server that let the deadline pass would only be asked to miss it twice.
+        if (this.isShut() || !isDeadConnectionError(err) || err instanceof StatementTimeoutError) throw err;
+        this.log.warn({ code: errorCode(err) }, 'db pool: read failed on a dead connection, retrying once');
+        return await this.run<T>('read', await this.acquire(true, deadline), sql, params);
+      }
     } catch (err) {
-      // A server that let the deadline pass would only be asked to miss it twice.
-      if (this.isShut() || !isDeadConnectionError(err) || err instanceof StatementTimeoutError) throw err;
-      this.log.warn({ code: errorCode(err) }, 'db pool: read failed on a dead connection, retrying once');
-      return this.run<T>('read', await this.acquire(true, deadline), sql, params);
+      throw this.deadlineError(err);
     }
   }
 
@@ -73,10 +98,55 @@ export class DbPool extends ConnectionPool {
       try {
         return await this.transactionOnce(fn);
       } catch (err) {
-        if (attempt >= DEADLOCK_RETRIES || errorCode(err) !== 'ER_LOCK_DEADLOCK') throw err;
+        if (attempt >= DEADLOCK_RETRIES || errorCode(err) !== 'ER_LOCK_DEADLOCK') throw this.deadlineError(err);
         await new Promise((resolve) => setTimeout(resolve, 1 + Math.random() * DEADLOCK_PAUSE_MS));
       }
     }
+  }
+
+  /**
+   * The acquire deadline, capped by the request's (deadline.ts); with none left the operation
+   * does not start. Each operation calls this first.
+   */
+  protected override acquireDeadline(): number {
+    const own = super.acquireDeadline();
+    const overall = operationDeadline.at();
+    if (overall === undefined) return own;
+    if (performance.now() >= overall) throw new DeadlineExceededError();
+    return Math.min(own, overall);
+  }
+
+  /** The client-side statement limit, capped by the time the request has left; none left: not sent. */
+  private statementTimeout(): number {
+    const overall = operationDeadline.at();
+    if (overall === undefined) return this.statementTimeoutMs;
+    const leftMs = overall - performance.now();
+    if (leftMs <= 0) throw new DeadlineExceededError();
+    return Math.min(this.statementTimeoutMs, leftMs);
+  }
+
+  /**
+   * An acquire cut short by the request's deadline (the one acquireDeadline chose) says so, not that
+   * the pool is exhausted. Decided by which deadline was set, not by the clock: timers start from
+   * the event loop's cached time and may fire a little before it.
+   */
+  protected override async acquire(alwaysValidate: boolean, deadline: number): Promise<PooledConnection> {
+    try {
+      return await super.acquire(alwaysValidate, deadline);
+    } catch (err) {
+      const byRequest = deadline === operationDeadline.at();
+      if (byRequest && err instanceof PoolUnavailableError && err.code === 'ACQUIRE_TIMEOUT') {
+        throw new DeadlineExceededError({ cause: err });
+      }
+      throw err;
+    }
+  }
+
+  /** A statement timer shorter than the statement limit was set by the time the request had left. */
+  private deadlineError(err: unknown): unknown {
+    return err instanceof StatementTimeoutError && err.timeoutMs < this.statementTimeoutMs
+      ? new DeadlineExceededError({ cause: err })
+      : err;
   }
 
   private async transactionOnce<T>(fn: (conn: TxConnection) => Promise<T>): Promise<T> {
@@ -84,20 +154,24 @@ export class DbPool extends ConnectionPool {
     const startedAt = this.begin();
     let deadBecause: unknown;
     let finished = false;
-    const timeoutMs = this.statementTimeoutMs;
     const tx: TxConnection = {
-      query: <R>(sql: string, params?: unknown[]): Promise<R> => {
-        if (finished) return Promise.reject(new Error('transaction already finished'));
-        return conn.query<R>(sql, params, timeoutMs).catch((err: unknown) => {
+      // Async: a finished transaction or a spent deadline is a rejection, never a synchronous throw.
+      query: async <R>(sql: string, params?: unknown[]): Promise<R> => {
+        if (finished) throw new Error('transaction already finished');
+        const timeoutMs = this.statementTimeout();
+        try {
+          return await conn.query<R>(sql, params, timeoutMs);
+        } catch (err) {
           if (isDeadConnectionError(err)) deadBecause = err;
           throw err;
-        });
+        }
       },
     };
     try {
-      await conn.query('START TRANSACTION', undefined, timeoutMs);
+      await conn.query('START TRANSACTION', undefined, this.statementTimeout());
       const result = await fn(tx);
-      await conn.query('COMMIT', undefined, timeoutMs);
+      // Its own limit, not what the request has left: a COMMIT cut short leaves its outcome unknown.
+      await conn.query('COMMIT', undefined, this.statementTimeoutMs);
       finished = true;
       this.release(conn);
       return result;
@@ -106,7 +180,8 @@ export class DbPool extends ConnectionPool {
       if (deadBecause === undefined && isDeadConnectionError(err)) deadBecause = err;
       if (deadBecause === undefined) {
         // A connection whose ROLLBACK fails is in an unknown state: never hand it out again.
-        await conn.query('ROLLBACK', undefined, timeoutMs).catch((rollbackErr: unknown) => {
+        // Its own limit too: a ROLLBACK cut short would cost the connection.
+        await conn.query('ROLLBACK', undefined, this.statementTimeoutMs).catch((rollbackErr: unknown) => {
           deadBecause = rollbackErr;
         });
       }
@@ -136,7 +211,7 @@ export class DbPool extends ConnectionPool {
     const startedAt = this.begin();
     let result: T;
     try {
-      result = await conn.query<T>(sql, params, this.statementTimeoutMs);
+      result = await conn.query<T>(sql, params, this.statementTimeout());
     } catch (err) {
       this.release(conn, isDeadConnectionError(err) ? err : undefined);
       throw err;

@@ -22,10 +22,12 @@ export class PoolUnavailableError extends Error {
 export class StatementTimeoutError extends Error {
   readonly code = 'STATEMENT_TIMEOUT';
   readonly fatal = true;
+  readonly timeoutMs: number;
 
   constructor(timeoutMs: number) {
     super(`the database did not answer the statement within ${timeoutMs} ms`);
     this.name = 'StatementTimeoutError';
+    this.timeoutMs = timeoutMs;
   }
 }
 

@@ -1,4 +1,5 @@
 export { DbPool, type TxConnection } from './database.js';
+export { DeadlineExceededError, operationDeadline } from './deadline.js';
 export { type DbPoolEvents, type PoolLifecycle, type PoolOptions } from './pool.js';
 export { type PoolStats } from './stats.js';
 export {

@@ -47,10 +47,15 @@ export async function readLimitsWithRetry(config: ApiConfig, log: FastifyBaseLog
  * With `warn`, whatever does not fit is logged and the API runs: with DB_POOL_SIZE, or with one
  * connection when no plan is possible (the pool then takes what the server gives, see `degraded`).
  */
-export function decidePoolSize(config: ApiConfig, limits: ServerLimits, log: FastifyBaseLogger): number {
+export function decidePoolSize(
+  config: ApiConfig,
+  limits: ServerLimits,
+  log: FastifyBaseLogger,
+  role: 'primary' | 'replica' = 'primary',
+): number {
   let decision: ApiPoolDecision;
   try {
-    decision = planApiPool(config, limits);
+    decision = planApiPool(config, limits, role);
   } catch (err) {
     if (!(err instanceof PlanError)) throw err;
     if (config.planCheck === 'refuse') throw new StartupError(`Pool plan impossible: ${err.message}`, { cause: err });

@@ -1,6 +1,6 @@
 // The block list: (blacker_id, blacked_id) pairs under uq_black_list_pair, which is what the article
 // and participant pages probe (one eq_ref per row they read) to hide blocked members.
-import type { DbPool } from '../db/index.js';
+import { isDuplicateEntry, missingReference, type DbPool } from '../db/index.js';
 import { FIRST_PAGE_CURSOR } from './paging.js';
 
 // Ordered by the blocked member's id: a backward range of uq_black_list_pair, no sort.
@@ -32,6 +32,11 @@ interface Row {
   created_at: Date;
 }
 
+/** Expected failures of `add`, as results: already blocked, or no member with that id. */
+export type BlockProblem = 'ALREADY_BLOCKED' | 'MEMBER_NOT_FOUND';
+
+type BlockView = ReturnType<typeof toView>;
+
 const toView = (row: Row) => ({
   blackedId: row.blacked_id,
   nickname: row.nickname,
@@ -48,9 +53,19 @@ export function createBlocksRepository(db: DbPool) {
       return { items, nextCursor: more ? items[items.length - 1]!.blackedId : null };
     },
 
-    /** Throws ER_DUP_ENTRY when already blocked and ER_NO_REFERENCED_ROW_2 for an unknown member. */
-    async add(blackerId: number, blackedId: number) {
-      await db.query(INSERT_BLOCK, [blackerId, blackedId]);
+    /**
+     * The new block; undefined when the caller was deleted between the insert and the read (the
+     * cascade took the row). A deleted caller (fk_black_list_blacker) still throws: the error
+     * handler's 401.
+     */
+    async add(blackerId: number, blackedId: number): Promise<BlockView | BlockProblem | undefined> {
+      try {
+        await db.query(INSERT_BLOCK, [blackerId, blackedId]);
+      } catch (err) {
+        if (isDuplicateEntry(err)) return 'ALREADY_BLOCKED';
+        if (missingReference(err) === 'fk_black_list_blacked') return 'MEMBER_NOT_FOUND';
+        throw err;
+      }
       const [row] = await db.query<Row[]>(SELECT_BLOCK, [blackerId, blackedId]);
       return row && toView(row);
     },

@@ -1,7 +1,8 @@
 // A member changing or deleting their own account. Deleting removes the member's articles (with
 // their likes and participations), and the member's likes, participations, blocks and tokens; the
 // like counts of the articles the member liked drop in the same transaction.
-import type { DbPool, TxConnection } from '../db/index.js';
+import type { DbPool } from '../db/index.js';
+import { revokeAllTokensOfMember } from './members.js';
 
 const LOCK_MEMBER = 'SELECT id FROM member WHERE id = ? FOR UPDATE';
 // article_like's primary key starts with member_id: a ref range, then one eq_ref per liked article.
@@ -36,14 +37,10 @@ export interface MemberChanges {
 export function createMemberEditsRepository(db: DbPool) {
   return {
     /**
-     * Applies the changes; false when the member does not exist. `inTransaction` runs before the
-     * commit (a password change revokes the member's tokens there).
+     * Applies the changes; false when the member does not exist. A new password ends every session
+     * of the member in the same transaction: refresh tokens and live access tokens, fleet-wide.
      */
-    update(
-      id: number,
-      changes: MemberChanges,
-      inTransaction?: (conn: TxConnection) => Promise<void>,
-    ): Promise<boolean> {
+    update(id: number, changes: MemberChanges): Promise<boolean> {
       return db.transaction(async (conn) => {
         const [row] = await conn.query<unknown[]>(LOCK_MEMBER, [id]);
         if (!row) return false;
@@ -54,19 +51,19 @@ export function createMemberEditsRepository(db: DbPool) {
           changes.profileImage ?? null,
           id,
         ]);
-        await inTransaction?.(conn);
+        if (changes.passwordHash !== undefined) await revokeAllTokensOfMember(conn, id);
         return true;
       });
     },
 
-    /** Deletes the member and everything that belongs to them; false when there is no such member. */
-    remove(id: number, inTransaction?: (conn: TxConnection) => Promise<void>): Promise<boolean> {
+    /** Deletes the member and everything that belongs to them, tokens first; false when there is no such member. */
+    remove(id: number): Promise<boolean> {
       return db.transaction(async (conn) => {
         const [row] = await conn.query<unknown[]>(LOCK_MEMBER, [id]);
         if (!row) return false;
         await conn.query(UNCOUNT_LIKES, [id]);
         await conn.query(DELETE_ARTICLES, [id]);
-        await inTransaction?.(conn);
+        await revokeAllTokensOfMember(conn, id);
         await conn.query(DELETE_MEMBER, [id]);
         return true;
       });

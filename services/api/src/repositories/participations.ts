@@ -1,6 +1,6 @@
 // Participations: the paged list of an article's ACTIVE participants (the hot path of the load
 // tests), joining once, and cancelling.
-import type { DbPool } from '../db/index.js';
+import { isDuplicateEntry, missingReference, type DbPool } from '../db/index.js';
 import type { ParticipantView, ParticipationView } from '../schemas/participations.js';
 import { FIRST_PAGE_CURSOR } from './paging.js';
 import { blockedFlag, visiblePage, windowRows, type FlaggedRow } from './viewer-paging.js';
@@ -46,11 +46,7 @@ interface ParticipationRow {
   status: 'ACTIVE' | 'CANCELLED';
 }
 
-function isDuplicate(err: unknown): boolean {
-  return (err as { code?: unknown } | null)?.code === 'ER_DUP_ENTRY';
-}
-
-export type JoinResult = ParticipationView | 'ALREADY_JOINED';
+export type JoinResult = ParticipationView | 'ALREADY_JOINED' | 'ARTICLE_NOT_FOUND';
 
 export function createParticipationsRepository(db: DbPool) {
   return {
@@ -77,13 +73,14 @@ export function createParticipationsRepository(db: DbPool) {
       return { items, nextCursor: page.nextCursor };
     },
 
-    /** Throws the driver's ER_NO_REFERENCED_ROW_2 when the article does not exist. */
+    /** A deleted member (fk_participation_member) still throws: the error handler's 401. */
     async join(articleId: number, memberId: number): Promise<JoinResult> {
       try {
         const result = await db.query<{ insertId: number }>(PARTICIPATIONS_SQL.insert, [articleId, memberId]);
         return { id: result.insertId, articleId, memberId, status: 'ACTIVE' };
       } catch (err) {
-        if (!isDuplicate(err)) throw err;
+        if (missingReference(err) === 'fk_participation_article') return 'ARTICLE_NOT_FOUND';
+        if (!isDuplicateEntry(err)) throw err;
       }
       const updated = await db.query<{ affectedRows: number }>(PARTICIPATIONS_SQL.reactivate, [articleId, memberId]);
       if (updated.affectedRows === 0) return 'ALREADY_JOINED';

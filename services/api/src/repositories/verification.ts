@@ -1,7 +1,7 @@
 // Email verification codes: six digits, expiring, single use, with a bounded number of wrong tries.
 // The member row is locked while a code is checked, so concurrent guesses are counted one by one.
 import { randomInt, timingSafeEqual } from 'node:crypto';
-import type { DbPool } from '../db/index.js';
+import { isDuplicateEntry, type DbPool } from '../db/index.js';
 import type { MembersRepository, NewMember } from './members.js';
 
 const INSERT_CODE = 'INSERT INTO verification_code (member_id, code, expires_at) VALUES (?, ?, ?)';
@@ -51,14 +51,19 @@ function sameCode(a: string, b: string): boolean {
 
 export function createVerificationRepository(db: DbPool, members: MembersRepository, opts: VerificationOptions) {
   return {
-    /** Creates the member and their first code in one transaction; ER_DUP_ENTRY when the email is taken. */
-    signUp(member: NewMember): Promise<{ id: number; code: string }> {
-      return db.transaction(async (conn) => {
-        const id = await members.create(member, conn);
-        const code = newCode();
-        await conn.query(INSERT_CODE, [id, code, new Date(Date.now() + opts.codeTtlS * 1000)]);
-        return { id, code };
-      });
+    /** Creates the member and their first code in one transaction; 'EMAIL_TAKEN' when the email is. */
+    async signUp(member: NewMember): Promise<{ id: number; code: string } | 'EMAIL_TAKEN'> {
+      try {
+        return await db.transaction(async (conn) => {
+          const id = await members.create(member, conn);
+          const code = newCode();
+          await conn.query(INSERT_CODE, [id, code, new Date(Date.now() + opts.codeTtlS * 1000)]);
+          return { id, code };
+        });
+      } catch (err) {
+        if (isDuplicateEntry(err)) return 'EMAIL_TAKEN';
+        throw err;
+      }
     },
 
     /** Checks `code` against the member's newest one; an unknown email is a wrong code. */

@@ -1,5 +1,5 @@
 import { Type, type Static } from 'typebox';
-import { DateTime, Id, NullableInteger, NullableString } from './common.js';
+import { DateTime, Id, NullableString, Page } from './common.js';
 import { ImageLocation } from './images.js';
 import { MemberSummary } from './members.js';
 
@@ -23,7 +23,7 @@ export const Article = Type.Object({
 
 export type ArticleView = Static<typeof Article>;
 
-export const ArticlePage = Type.Object({ items: Type.Array(Article), nextCursor: NullableInteger });
+export const ArticlePage = Page(Article);
 
 export const CreateArticleBody = Type.Object({
   title: Type.String({ minLength: 1, maxLength: 100 }),

@@ -1,5 +1,5 @@
 import { Type } from 'typebox';
-import { DateTime, Id, NullableInteger, NullableString } from './common.js';
+import { DateTime, Id, NullableString, Page } from './common.js';
 
 export const BlockBody = Type.Object({ blackedId: Id });
 
@@ -10,7 +10,4 @@ export const BlockedMember = Type.Object({
   createdAt: DateTime,
 });
 
-export const BlockPage = Type.Object({
-  items: Type.Array(BlockedMember),
-  nextCursor: NullableInteger,
-});
+export const BlockPage = Page(BlockedMember);

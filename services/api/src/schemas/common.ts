@@ -26,6 +26,10 @@ export const PageQuery = Type.Object({ cursor: Type.Optional(Cursor), limit: Typ
 export const NullableString = Type.Unsafe<string | null>({ type: ['string', 'null'] });
 export const NullableInteger = Type.Unsafe<number | null>({ type: ['integer', 'null'] });
 
+/** A page of `item`s; `nextCursor` is the `cursor` that asks for the next page, null on the last. */
+export const Page = <Item extends TSchema>(item: Item) =>
+  Type.Object({ items: Type.Array(item), nextCursor: NullableInteger });
+
 export const DateTime = Type.String({ format: 'date-time' });
 
 export const ErrorResponse = Type.Object(

@@ -1,5 +1,5 @@
 import { Type, type Static } from 'typebox';
-import { DateTime, Id, NullableInteger } from './common.js';
+import { DateTime, Id, Page } from './common.js';
 import { Participation } from './participations.js';
 
 export const MyParticipation = Type.Object({
@@ -10,4 +10,4 @@ export const MyParticipation = Type.Object({
 
 export type MyParticipationView = Static<typeof MyParticipation>;
 
-export const MyParticipationPage = Type.Object({ items: Type.Array(MyParticipation), nextCursor: NullableInteger });
+export const MyParticipationPage = Page(MyParticipation);

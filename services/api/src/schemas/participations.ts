@@ -1,5 +1,5 @@
 import { Type, type Static } from 'typebox';
-import { DateTime, Id, NullableInteger, idParams } from './common.js';
+import { DateTime, Id, Page, idParams } from './common.js';
 import { MemberSummary } from './members.js';
 
 export const ParticipationStatus = Type.Union([Type.Literal('ACTIVE'), Type.Literal('CANCELLED')]);
@@ -15,7 +15,7 @@ export const ParticipantItem = Type.Object({
 
 export type ParticipantView = Static<typeof ParticipantItem>;
 
-export const ParticipantPage = Type.Object({ items: Type.Array(ParticipantItem), nextCursor: NullableInteger });
+export const ParticipantPage = Page(ParticipantItem);
 
 export const JoinBody = Type.Object({ articleId: Id });
 

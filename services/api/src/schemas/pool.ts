@@ -1,2 +1,2 @@
 // GET /pool and POST /pool/warm serve the shared admin contract as it is.
-export { PoolStatsSchema as PoolStatsResponse, WarmFailedSchema as WarmFailedResponse } from '@mokakbab/contracts';
+export { PoolResponseSchema as PoolStatsResponse, WarmFailedSchema as WarmFailedResponse } from '@mokakbab/contracts';

@@ -1,4 +1,4 @@
-// Abuse resistance for the routes that cost a password hash or mint tokens (issue 8, F6):
+// Abuse resistance for the routes that cost a password hash or mint tokens:
 // `fastify.authLimits` (per-client-address and per-account limits from @fastify/rate-limit, 429 with
 // Retry-After in the project's error shape) and `fastify.hashing` (the cap on concurrent hashing).
 // The limit store is this instance's memory (an LRU of RATE_LIMIT_MAX_KEYS keys): N replicas let N

@@ -1,8 +1,8 @@
-// Access-token verification for routes: A3's cached verifier over @fastify/jwt, the denylist
-// (sign-out by jti, member-wide revocation), and `fastify.authenticate` for route onRequest hooks.
+// Access-token verification: the cached verifier (auth/token-cache.ts) over @fastify/jwt, the
+// denylist (sign-out by jti, member-wide revocation), and `fastify.authenticate`, the onRequest hook
+// a route group installs with requireSignIn (routes/signed-in.ts).
 import fp from 'fastify-plugin';
 import type { onRequestHookHandler } from 'fastify';
-import type { Logger } from 'pino';
 import { createAuthenticate } from '../../auth/authenticate.js';
 import { Denylist } from '../../auth/denylist.js';
 import { createCachedVerifier, type AccessClaims, type CachedVerifier } from '../../auth/token-cache.js';
@@ -20,7 +20,7 @@ export default fp(
     const { config, db } = fastify;
     const denylist = new Denylist({
       db,
-      logger: fastify.log.child({ component: 'denylist' }) as unknown as Logger,
+      logger: fastify.log.child({ component: 'denylist' }),
       accessTokenTtlS: config.accessTokenTtlS,
       maxEntries: config.denylistMaxEntries,
       maxSignOutsPerMember: config.maxSessionsPerMember,

@@ -5,6 +5,7 @@
 import type { onResponseHookHandler } from 'fastify';
 import fp from 'fastify-plugin';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { REPLICA_STATES, type ReplicaRouter, type ReplicaStats } from '../../db/replicas.js';
 
 /** Why a request was turned away before routing (http_requests_rejected_total{reason}). */
 export type HttpRejectionReason = 'overload' | 'event_loop' | 'shutting_down' | 'rate_limited' | 'hashing_busy';
@@ -34,9 +35,58 @@ const HTTP_REJECTION_REASONS: readonly HttpRejectionReason[] = [
 ];
 const UNMATCHED_ROUTE = 'unmatched';
 
+/** Every replica pool by `server` (host:port): its connections, lag, state and reads. Only with replicas. */
+function registerReplicaMetrics(registry: Registry, router: ReplicaRouter): void {
+  const perServer = (name: string, help: string, read: (r: ReplicaStats) => number | null) =>
+    new Gauge({
+      name,
+      help,
+      labelNames: ['server'],
+      registers: [registry],
+      collect() {
+        this.reset();
+        for (const r of router.stats()) {
+          const value = read(r);
+          if (value !== null) this.set({ server: r.server }, value);
+        }
+      },
+    });
+  perServer('db_replica_pool_target_connections', 'Connections the replica pool keeps open.', (r) => r.target);
+  perServer('db_replica_pool_total_connections', 'Replica connections open now.', (r) => r.total);
+  perServer('db_replica_pool_busy_connections', 'Replica connections in use.', (r) => r.busy);
+  perServer('db_replica_pool_warm', '1 once the replica pool was warmed.', (r) => (r.warm ? 1 : 0));
+  perServer('db_replica_lag_seconds', 'Lag behind the primary at the last probe (absent while down).', (r) =>
+    r.lagMs === null ? null : r.lagMs / 1000,
+  );
+  new Gauge({
+    name: 'db_replica_state',
+    help: '1 for the state each replica is in (serving is in the read rotation).',
+    labelNames: ['server', 'state'],
+    registers: [registry],
+    collect() {
+      this.reset();
+      for (const r of router.stats()) {
+        for (const state of REPLICA_STATES) this.set({ server: r.server, state }, r.state === state ? 1 : 0);
+      }
+    },
+  });
+  new Counter({
+    name: 'db_reads_total',
+    help: 'Routed reads by the server that answered: a replica, or the primary (pinned: a write request or read-your-writes; fallback: no replica could).',
+    labelNames: ['server'],
+    registers: [registry],
+    collect() {
+      this.reset();
+      for (const r of router.stats()) this.inc({ server: r.server }, r.reads);
+      this.inc({ server: 'primary:pinned' }, router.primaryPinned);
+      this.inc({ server: 'primary:fallback' }, router.primaryFallbacks);
+    },
+  });
+}
+
 export default fp(
   async function metricsPlugin(fastify) {
-    const { db, tokenVerifier } = fastify;
+    const { db, replicas, tokenVerifier } = fastify;
     const registry = new Registry();
     collectDefaultMetrics({ register: registry });
 
@@ -175,7 +225,7 @@ export default fp(
     type Children = Map<string, Map<number, Histogram.Internal<string>>>;
     const observe = (children: Children, route: string, method: string, statusCode: number, seconds: number) => {
       let byStatus = children.get(method);
-      if (byStatus === undefined) children.set(method, (byStatus = new Map()));
+      if (byStatus === undefined) children.set(method, (byStatus = new Map<number, Histogram.Internal<string>>()));
       let child = byStatus.get(statusCode);
       if (child === undefined) {
         child = httpDuration.labels({ method, route, status_code: statusCode });
@@ -202,11 +252,13 @@ export default fp(
       done();
     });
 
+    if (replicas) registerReplicaMetrics(registry, replicas);
+
     fastify.decorate('metrics', {
       registry,
       warmDuration,
       rejected: (reason: HttpRejectionReason) => rejectedChildren.get(reason)!.inc(),
     });
   },
-  { name: 'metrics', dependencies: ['db', 'auth'] },
+  { name: 'metrics', dependencies: ['db', 'replicas', 'auth'] },
 );

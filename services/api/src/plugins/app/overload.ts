@@ -5,15 +5,26 @@
 // time costs the CPU that serves the requests that can (Netflix concurrency-limits, Envoy's
 // overload manager and HikariCP all refuse at the door rather than time out inside).
 // Every refusal is counted by reason; the log gets one summary line per interval, never one per
-// request.
+// request. Every request gets one deadline, REQUEST_TIMEOUT_MS from its arrival, over all its
+// database work (db/deadline.ts).
+import { AsyncResource } from 'node:async_hooks';
+import { performance } from 'node:perf_hooks';
 import underPressure from '@fastify/under-pressure';
 import fp from 'fastify-plugin';
+import { operationDeadline } from '../../db/index.js';
 import { HttpError } from '../../errors.js';
 import type { HttpRejectionReason } from './metrics.js';
 
 // Liveness and readiness must answer whatever the load; neither touches the database.
 const EXEMPT_PREFIX = '/health/';
 const OVERLOAD_RETRY_AFTER_S = 1;
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    /** The async context holding this request's database deadline. */
+    deadlineScope: AsyncResource | null;
+  }
+}
 
 const overloaded = (code = 'OVERLOADED') =>
   new HttpError(503, code, 'The server is overloaded; retry shortly.', {
@@ -41,6 +52,21 @@ export default fp(
         },
       });
     }
+
+    // The deadline store is entered here and re-entered before validation, as @fastify/request-context
+    // does: with async_hooks-based AsyncLocalStorage (Node 22; Node 24 with --no-async-context-frame)
+    // the body is read in the socket's async context, which does not carry it.
+    fastify.decorateRequest('deadlineScope', null);
+    fastify.addHook('onRequest', (request, _reply, done) => {
+      operationDeadline.run(performance.now() + config.requestTimeoutMs, () => {
+        request.deadlineScope = new AsyncResource('request-deadline');
+        done();
+      });
+    });
+    fastify.addHook('preValidation', (request, _reply, done) => {
+      if (request.deadlineScope) request.deadlineScope.runInAsyncScope(done);
+      else done();
+    });
 
     fastify.addHook('onRequest', (request, _reply, done) => {
       if (request.url.startsWith(EXEMPT_PREFIX)) return done();

@@ -1,11 +1,49 @@
 // `fastify.readiness` and `fastify.connections`, and `Connection: close` on every response once
 // shutdown has begun so keep-alive clients move to other instances instead of being cut off when
 // the server closes. Requests arriving once the drain has begun (after the shutdown delay, or once
-// close() starts) get 503 SHUTTING_DOWN before any route work.
+// close() starts) get 503 SHUTTING_DOWN before any route work, counted as
+// http_requests_rejected_total{reason="shutting_down"}.
 import fp from 'fastify-plugin';
-import { ConnectionTracker } from '../../connections.js';
+import { ConnectionTracker } from '../../lifecycle/connections.js';
 import { shuttingDown } from '../../errors.js';
-import { Readiness } from '../../readiness.js';
+
+// Readiness: not ready until the first full warm-up, then ready for good (a later database blip
+// must not pull every replica out of the load balancer at once), and not ready again from the
+// moment shutdown starts.
+export type ReadyStatus = 'warming' | 'ready' | 'shutting-down';
+
+export class Readiness {
+  #warm = false;
+  #shuttingDown = false;
+  #draining = false;
+
+  get status(): ReadyStatus {
+    if (this.#shuttingDown) return 'shutting-down';
+    return this.#warm ? 'ready' : 'warming';
+  }
+
+  get shuttingDown(): boolean {
+    return this.#shuttingDown;
+  }
+
+  /** Once the shutdown delay is over: new requests are answered 503 SHUTTING_DOWN. */
+  get draining(): boolean {
+    return this.#draining;
+  }
+
+  markWarm(): void {
+    this.#warm = true;
+  }
+
+  beginShutdown(): void {
+    this.#shuttingDown = true;
+  }
+
+  beginDrain(): void {
+    this.#shuttingDown = true;
+    this.#draining = true;
+  }
+}
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -32,8 +70,10 @@ export default fp(
       done();
     });
     fastify.addHook('onRequest', (_request, _reply, done) => {
-      if (readiness.draining) return done(shuttingDown());
-      done();
+      if (!readiness.draining) return done();
+      // The metrics plugin registers later (it reads the pool); it is there before any request.
+      fastify.metrics.rejected('shutting_down');
+      done(shuttingDown());
     });
     fastify.addHook('onSend', (_request, reply, payload, done) => {
       if (readiness.shuttingDown) reply.header('connection', 'close');

@@ -62,7 +62,7 @@ async function selfWarm(
 
 export default fp(
   async function warmUpPlugin(fastify) {
-    const { db, denylist, readiness, metrics, log, config } = fastify;
+    const { db, replicas, denylist, readiness, metrics, log, config } = fastify;
     let denylistStarted: Promise<void> | undefined;
     let selfWarmed = false;
 
@@ -79,10 +79,12 @@ export default fp(
       const startedAt = performance.now();
       try {
         await db.warm();
+        // Ready needs the primary and DB_REPLICAS_REQUIRED replica pools warm.
+        await replicas?.warm();
         await startDenylist();
       } catch (err) {
         const { code, message } = err as { code?: string; message?: string };
-        log.warn({ code, message, pool: db.stats() }, 'pool warm-up failed');
+        log.warn({ code, message, pool: db.stats(), replicas: replicas?.stats() }, 'pool warm-up failed');
         throw err;
       }
       // Once per process: compiled code stays compiled when the pool is warmed again.
@@ -102,5 +104,5 @@ export default fp(
       return stats;
     });
   },
-  { name: 'warm-up', dependencies: ['db', 'auth', 'readiness', 'metrics', 'config', 'jwt'] },
+  { name: 'warm-up', dependencies: ['db', 'replicas', 'auth', 'readiness', 'metrics', 'config', 'jwt'] },
 );

@@ -7,6 +7,7 @@ import { Article } from '../../schemas/articles.js';
 import { IdParams, errors } from '../../schemas/common.js';
 import { LikeResponse } from '../../schemas/likes.js';
 import { REFERENCE_MESSAGES, invalidTimeRange, parseInstant } from './input.js';
+import { requireSignIn } from '../signed-in.js';
 
 const articleNotFound = (id: number) => notFound('ARTICLE_NOT_FOUND', `Article ${id} not found.`);
 
@@ -24,21 +25,19 @@ function editError(problem: EditProblem, id: number): HttpError {
 }
 
 const plugin: FastifyPluginAsyncTypebox = async (fastify) => {
+  requireSignIn(fastify);
   const { articles, articleEdits, likes } = fastify.repos;
   const tags = ['articles'];
-  const security = [{ bearerAuth: [] }];
 
   fastify.patch(
     '/:id',
     {
       schema: {
         tags,
-        security,
         params: IdParams,
         body: UpdateArticleBody,
         response: { 200: Article, ...errors(400, 401, 403, 404, 413, 415, 503) },
       },
-      onRequest: fastify.authenticate,
     },
     async (request) => {
       const { id } = request.params;
@@ -58,8 +57,7 @@ const plugin: FastifyPluginAsyncTypebox = async (fastify) => {
   fastify.delete(
     '/:id',
     {
-      schema: { tags, security, params: IdParams, response: { 204: {}, ...errors(400, 401, 403, 404, 503) } },
-      onRequest: fastify.authenticate,
+      schema: { tags, params: IdParams, response: { 204: {}, ...errors(400, 401, 403, 404, 503) } },
     },
     async (request, reply) => {
       const problem = await articleEdits.remove(request.params.id, request.user.id);
@@ -71,8 +69,7 @@ const plugin: FastifyPluginAsyncTypebox = async (fastify) => {
   fastify.put(
     '/:id/like',
     {
-      schema: { tags, security, params: IdParams, response: { 200: LikeResponse, ...errors(400, 401, 404, 503) } },
-      onRequest: fastify.authenticate,
+      schema: { tags, params: IdParams, response: { 200: LikeResponse, ...errors(400, 401, 404, 503) } },
     },
     async (request) => {
       // A deleted member (fk_article_like_member) is the error handler's 401.

@@ -2,6 +2,7 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { HttpError, notFound } from '../../errors.js';
 import { Article, ArticlePage, CreateArticleBody } from '../../schemas/articles.js';
 import { IdParams, PageQuery, errors, DEFAULT_PAGE_LIMIT } from '../../schemas/common.js';
+import { requireSignIn } from '../signed-in.js';
 import { REFERENCE_MESSAGES, invalidTimeRange, parseInstant } from './input.js';
 
 const plugin: FastifyPluginAsyncTypebox = async (fastify) => {
@@ -36,29 +37,30 @@ const plugin: FastifyPluginAsyncTypebox = async (fastify) => {
     },
   );
 
-  fastify.post(
-    '/',
-    {
-      schema: {
-        tags,
-        security: [{ bearerAuth: [] }],
-        body: CreateArticleBody,
-        response: { 201: Article, ...errors(400, 401, 409, 413, 415, 503) },
+  await fastify.register(async (scope) => {
+    const signedIn = requireSignIn(scope);
+    signedIn.post(
+      '/',
+      {
+        schema: {
+          tags,
+          body: CreateArticleBody,
+          response: { 201: Article, ...errors(400, 401, 409, 413, 415, 503) },
+        },
       },
-      onRequest: fastify.authenticate,
-    },
-    async (request, reply) => {
-      const startTime = parseInstant(request.body.startTime, 'startTime');
-      const endTime = parseInstant(request.body.endTime, 'endTime');
-      if (endTime.getTime() <= startTime.getTime()) {
-        throw invalidTimeRange();
-      }
-      // A deleted author (fk_article_member) is the error handler's 401.
-      const result = await articles.create(request.user.id, request.body, startTime, endTime);
-      if (typeof result === 'string') throw new HttpError(400, result, REFERENCE_MESSAGES[result]);
-      return reply.code(201).send(result);
-    },
-  );
+      async (request, reply) => {
+        const startTime = parseInstant(request.body.startTime, 'startTime');
+        const endTime = parseInstant(request.body.endTime, 'endTime');
+        if (endTime.getTime() <= startTime.getTime()) {
+          throw invalidTimeRange();
+        }
+        // A deleted author (fk_article_member) is the error handler's 401.
+        const result = await articles.create(request.user.id, request.body, startTime, endTime);
+        if (typeof result === 'string') throw new HttpError(400, result, REFERENCE_MESSAGES[result]);
+        return reply.code(201).send(result);
+      },
+    );
+  });
 };
 
 export default plugin;

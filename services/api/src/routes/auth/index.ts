@@ -1,13 +1,17 @@
 // Sign-up, sign-in, refresh-token rotation and sign-out.
 import { randomUUID } from 'node:crypto';
+import { performance } from 'node:perf_hooks';
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { hashPassword, verifyPassword } from '@mokakbab/db';
+import { VerifyTimes } from '../../auth/hashing-gate.js';
 import { newTokenId } from '../../auth/token-id.js';
 import { basicCredentials, schemeToken } from '../../auth/wire-forms.js';
-import { conflict, isDuplicateEntry, unauthorized } from '../../errors.js';
+import { conflict, unauthorized } from '../../errors.js';
 import type { Session } from '../../repositories/refresh-tokens.js';
 import { RefreshBody, SignInBody, SignOutBody, SignUpBody, SignUpResponse, TokenResponse } from '../../schemas/auth.js';
 import { errors } from '../../schemas/common.js';
+import { requireSignIn } from '../signed-in.js';
 
 const WRONG_CREDENTIALS = 'The email or password is wrong.';
 const BAD_REFRESH_TOKEN = 'The refresh token is invalid, expired or already used.';
@@ -16,9 +20,12 @@ const plugin: FastifyPluginAsyncTypebox = async (fastify) => {
   const { repos, config, denylist, authLimits, hashing } = fastify;
   const tags = ['auth'];
   const byEmail = (request: { body: unknown }) => (request.body as { email: string }).email;
-  // Unknown emails are checked against this hash so they cost the same scrypt as a wrong password:
-  // the response time does not tell which emails have accounts.
-  const decoyHash = await hashPassword(randomUUID(), config.scryptCost);
+  // Unknown emails wait as long as a verification takes (VerifyTimes). Until a sign-in has been
+  // timed, as long as this one took (after a first hash, which pays the first run's costs).
+  const startupHash = await hashPassword(randomUUID(), config.scryptCost);
+  const verifyStartedAt = performance.now();
+  await verifyPassword(randomUUID(), startupHash);
+  const verifyTimes = new VerifyTimes(performance.now() - verifyStartedAt);
 
   async function issueTokens(memberId: number, rotated?: Session) {
     const session = rotated ?? (await repos.refreshTokens.issue(memberId));
@@ -41,13 +48,8 @@ const plugin: FastifyPluginAsyncTypebox = async (fastify) => {
     async (request, reply) => {
       const { email, password, name, nickname } = request.body;
       const passwordHash = await hashing.run(() => hashPassword(password, config.scryptCost));
-      let created;
-      try {
-        created = await repos.verification.signUp({ email, passwordHash, name, nickname });
-      } catch (err) {
-        if (isDuplicateEntry(err)) throw conflict('EMAIL_TAKEN', 'This email is already registered.');
-        throw err;
-      }
+      const created = await repos.verification.signUp({ email, passwordHash, name, nickname });
+      if (created === 'EMAIL_TAKEN') throw conflict(created, 'This email is already registered.');
       // Sent after the answer: a slow mail server must not hold the sign-up (or a pool connection).
       fastify.mailer
         .sendVerificationCode(email, created.code)
@@ -74,14 +76,25 @@ const plugin: FastifyPluginAsyncTypebox = async (fastify) => {
     },
     async (request) => {
       const { email, password } = request.body;
-      // The slot is taken before the lookup: busy or not does not depend on the email existing.
-      const member = await hashing.run(async () => {
-        const found = await repos.members.findCredentials(email);
-        const ok = await verifyPassword(password, found?.passwordHash ?? decoyHash);
-        return found && ok ? found : undefined;
+      // A full cap answers the same 503 whatever the email, before any database work.
+      hashing.refuseIfFull();
+      const found = await repos.members.findCredentials(email);
+      if (!found) {
+        // The check a known account meets at the gate after its lookup: full or not reads the same.
+        hashing.refuseIfFull();
+        // No hash, no hashing slot, no connection (released by now): only a timer, so a flood of
+        // guessed emails cannot crowd real users out of the cap, and still takes a verify's time.
+        await sleep(verifyTimes.sampleMs());
+        throw unauthorized(WRONG_CREDENTIALS);
+      }
+      const ok = await hashing.run(async () => {
+        const startedAt = performance.now();
+        const verified = await verifyPassword(password, found.passwordHash);
+        verifyTimes.record(performance.now() - startedAt);
+        return verified;
       });
-      if (!member) throw unauthorized(WRONG_CREDENTIALS);
-      return issueTokens(member.id);
+      if (!ok) throw unauthorized(WRONG_CREDENTIALS);
+      return issueTokens(found.id);
     },
   );
 
@@ -104,31 +117,33 @@ const plugin: FastifyPluginAsyncTypebox = async (fastify) => {
     },
   );
 
-  fastify.post(
-    '/sign-out',
-    {
-      schema: { tags, security: [{ bearerAuth: [] }], body: SignOutBody, response: errors(400, 401, 503) },
-      onRequest: fastify.authenticate,
-      // The body is optional: without one, the session of the access token ends (its refresh token too).
-      preValidation: (request, _reply, done) => {
-        request.body ??= {};
-        done();
+  await fastify.register(async (scope) => {
+    const signedIn = requireSignIn(scope);
+    signedIn.post(
+      '/sign-out',
+      {
+        schema: { tags, body: SignOutBody, response: errors(400, 401, 503) },
+        // The body is optional: without one, the session of the access token ends (its refresh token too).
+        preValidation: (request, _reply, done) => {
+          request.body ??= {};
+          done();
+        },
       },
-    },
-    async (request, reply) => {
-      const { id, jti, exp } = request.user;
-      const { refreshToken } = request.body;
-      await denylist.revoke(jti, id, new Date(exp * 1000));
-      if (refreshToken !== undefined) {
-        await repos.refreshTokens.revoke(refreshToken, id);
-      } else {
-        // Verified by the auth hook already; decoding only reads the session id back.
-        const sid = fastify.jwt.decode<{ sid?: string }>(schemeToken(request.headers.authorization, 'bearer')!)?.sid;
-        if (sid !== undefined && /^\d+$/.test(sid)) await repos.refreshTokens.revokeSession(Number(sid), id);
-      }
-      return reply.code(204).send();
-    },
-  );
+      async (request, reply) => {
+        const { id, jti, exp } = request.user;
+        const { refreshToken } = request.body;
+        await denylist.revoke(jti, id, new Date(exp * 1000));
+        if (refreshToken !== undefined) {
+          await repos.refreshTokens.revoke(refreshToken, id);
+        } else {
+          // Verified by the auth hook already; decoding only reads the session id back.
+          const sid = fastify.jwt.decode<{ sid?: string }>(schemeToken(request.headers.authorization, 'bearer')!)?.sid;
+          if (sid !== undefined && /^\d+$/.test(sid)) await repos.refreshTokens.revokeSession(Number(sid), id);
+        }
+        return reply.code(204).send();
+      },
+    );
+  });
 };
 
 export default plugin;

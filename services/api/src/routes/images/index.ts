@@ -9,6 +9,7 @@ import { createImageStore, spoolDirMaker, type ImageStore } from '../../images/s
 import { receiveImage } from '../../images/upload.js';
 import { IdParams, errors } from '../../schemas/common.js';
 import { UploadedImage } from '../../schemas/images.js';
+import { requireSignIn } from '../signed-in.js';
 
 const KEY_PATTERN = '^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\\.(jpg|png|webp)$';
 // Keys are random and never reused: a served image never changes.
@@ -35,46 +36,45 @@ const plugin: FastifyPluginAsyncTypebox = async (fastify) => {
   fastify.addHook('onClose', async () => store.close());
   // Registered here only: the multipart parser exists for these routes and no others.
   await fastify.register(multipart, { limits: { fileSize: config.imageMaxBytes } });
-  const security = [{ bearerAuth: [] }];
   const uploadErrors = errors(400, 401, 413, 415, 503);
 
-  fastify.patch(
-    '/articles/upload-image',
-    {
-      schema: {
-        tags: ['articles'],
-        security,
-        consumes: ['multipart/form-data'],
-        response: { 200: UploadedImage, ...uploadErrors },
+  // Uploads need a signed-in member; serving an image back needs nothing.
+  await fastify.register(async (scope) => {
+    const signedIn = requireSignIn(scope);
+    signedIn.patch(
+      '/articles/upload-image',
+      {
+        schema: {
+          tags: ['articles'],
+          consumes: ['multipart/form-data'],
+          response: { 200: UploadedImage, ...uploadErrors },
+        },
       },
-      onRequest: fastify.authenticate,
-    },
-    async (request) => guarded(request.log, receiveImage(request, store, config.imageMaxBytes, ensureSpoolDir)),
-  );
+      async (request) => guarded(request.log, receiveImage(request, store, config.imageMaxBytes, ensureSpoolDir)),
+    );
 
-  fastify.patch(
-    '/members/:id/profile-image',
-    {
-      schema: {
-        tags: ['members'],
-        security,
-        consumes: ['multipart/form-data'],
-        params: IdParams,
-        response: { 200: UploadedImage, ...uploadErrors, ...errors(403, 404) },
+    signedIn.patch(
+      '/members/:id/profile-image',
+      {
+        schema: {
+          tags: ['members'],
+          consumes: ['multipart/form-data'],
+          params: IdParams,
+          response: { 200: UploadedImage, ...uploadErrors, ...errors(403, 404) },
+        },
       },
-      onRequest: fastify.authenticate,
-    },
-    async (request) => {
-      const { id } = request.params;
-      if (id !== request.user.id) {
-        if (!(await repos.members.findProfile(id))) throw notFound('MEMBER_NOT_FOUND', `Member ${id} not found.`);
-        throw forbidden('NOT_OWNER', 'Only the member can change their profile image.');
-      }
-      const image = await guarded(request.log, receiveImage(request, store, config.imageMaxBytes, ensureSpoolDir));
-      if (!(await repos.memberEdits.update(id, { profileImage: image.location }))) throw memberGone();
-      return image;
-    },
-  );
+      async (request) => {
+        const { id } = request.params;
+        if (id !== request.user.id) {
+          if (!(await repos.members.findProfile(id))) throw notFound('MEMBER_NOT_FOUND', `Member ${id} not found.`);
+          throw forbidden('NOT_OWNER', 'Only the member can change their profile image.');
+        }
+        const image = await guarded(request.log, receiveImage(request, store, config.imageMaxBytes, ensureSpoolDir));
+        if (!(await repos.memberEdits.update(id, { profileImage: image.location }))) throw memberGone();
+        return image;
+      },
+    );
+  });
 
   fastify.get(
     '/images/:key',

@@ -1,18 +1,17 @@
 // A member editing or deleting their own account.
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { hashPassword } from '@mokakbab/db';
-import type { TxConnection } from '../../db/index.js';
 import { forbidden, memberGone, notFound } from '../../errors.js';
-import { revokeAllTokensOfMember } from '../../repositories/members.js';
 import { IdParams, errors } from '../../schemas/common.js';
 import { UpdateMemberBody } from '../../schemas/member-edits.js';
 import { MemberResponse } from '../../schemas/members.js';
+import { requireSignIn } from '../signed-in.js';
 
 const plugin: FastifyPluginAsyncTypebox = async (fastify) => {
+  requireSignIn(fastify);
   const { members, memberEdits } = fastify.repos;
   const { config } = fastify;
   const tags = ['members'];
-  const security = [{ bearerAuth: [] }];
 
   /** 404 for an unknown member, 403 for someone else's account (as the original answers). */
   async function assertOwner(id: number, callerId: number): Promise<void> {
@@ -26,21 +25,18 @@ const plugin: FastifyPluginAsyncTypebox = async (fastify) => {
     {
       schema: {
         tags,
-        security,
         params: IdParams,
         body: UpdateMemberBody,
         response: { 200: MemberResponse, ...errors(400, 401, 403, 404, 413, 415, 503) },
       },
-      onRequest: fastify.authenticate,
     },
     async (request) => {
       const { id } = request.params;
       await assertOwner(id, request.user.id);
       const { name, nickname, password } = request.body;
       const passwordHash = password === undefined ? undefined : await hashPassword(password, config.scryptCost);
-      // A new password ends every session of the member: refresh tokens and live access tokens, fleet-wide.
-      const revoke = passwordHash === undefined ? undefined : (conn: TxConnection) => revokeAllTokensOfMember(conn, id);
-      const updated = await memberEdits.update(id, { name, nickname, passwordHash }, revoke);
+      // A new password ends every session of the member (the repository revokes in the same transaction).
+      const updated = await memberEdits.update(id, { name, nickname, passwordHash });
       if (!updated) throw memberGone();
       const profile = await members.findProfile(id);
       if (!profile) throw memberGone();
@@ -51,13 +47,12 @@ const plugin: FastifyPluginAsyncTypebox = async (fastify) => {
   fastify.delete(
     '/:id',
     {
-      schema: { tags, security, params: IdParams, response: { 204: {}, ...errors(400, 401, 403, 404, 503) } },
-      onRequest: fastify.authenticate,
+      schema: { tags, params: IdParams, response: { 204: {}, ...errors(400, 401, 403, 404, 503) } },
     },
     async (request, reply) => {
       const { id } = request.params;
       await assertOwner(id, request.user.id);
-      if (!(await memberEdits.remove(id, (conn) => revokeAllTokensOfMember(conn, id)))) throw memberGone();
+      if (!(await memberEdits.remove(id))) throw memberGone();
       return reply.code(204).send();
     },
   );

@@ -1,21 +1,20 @@
 // The caller's block list. A block hides the blocked member's articles and participations from the
 // caller's article and participant pages.
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import { missingReference } from '../../db/index.js';
-import { badRequest, conflict, isDuplicateEntry, memberGone, notFound } from '../../errors.js';
+import { badRequest, conflict, memberGone, notFound } from '../../errors.js';
 import { BlockBody, BlockPage, BlockedMember } from '../../schemas/blocks.js';
 import { DEFAULT_PAGE_LIMIT, IdParams, PageQuery, errors } from '../../schemas/common.js';
+import { requireSignIn } from '../signed-in.js';
 
 const plugin: FastifyPluginAsyncTypebox = async (fastify) => {
+  requireSignIn(fastify);
   const { blocks } = fastify.repos;
   const tags = ['members'];
-  const security = [{ bearerAuth: [] }];
 
   fastify.get(
     '/blacks',
     {
-      schema: { tags, security, querystring: PageQuery, response: { 200: BlockPage, ...errors(400, 401, 503) } },
-      onRequest: fastify.authenticate,
+      schema: { tags, querystring: PageQuery, response: { 200: BlockPage, ...errors(400, 401, 503) } },
     },
     async (request) => blocks.page(request.user.id, request.query.cursor, request.query.limit ?? DEFAULT_PAGE_LIMIT),
   );
@@ -25,25 +24,16 @@ const plugin: FastifyPluginAsyncTypebox = async (fastify) => {
     {
       schema: {
         tags,
-        security,
         body: BlockBody,
         response: { 201: BlockedMember, ...errors(400, 401, 404, 409, 413, 415, 503) },
       },
-      onRequest: fastify.authenticate,
     },
     async (request, reply) => {
       const { blackedId } = request.body;
       if (blackedId === request.user.id) throw badRequest('CANNOT_BLOCK_SELF', 'body/blackedId is the caller');
-      let blocked;
-      try {
-        blocked = await blocks.add(request.user.id, blackedId);
-      } catch (err) {
-        if (isDuplicateEntry(err)) throw conflict('ALREADY_BLOCKED', `Member ${blackedId} is already blocked.`);
-        if (missingReference(err) === 'fk_black_list_blacked') {
-          throw notFound('MEMBER_NOT_FOUND', `Member ${blackedId} not found.`);
-        }
-        throw err;
-      }
+      const blocked = await blocks.add(request.user.id, blackedId);
+      if (blocked === 'ALREADY_BLOCKED') throw conflict(blocked, `Member ${blackedId} is already blocked.`);
+      if (blocked === 'MEMBER_NOT_FOUND') throw notFound(blocked, `Member ${blackedId} not found.`);
       // Deleted between the insert and the read: the cascade took the row with it.
       if (!blocked) throw memberGone();
       return reply.code(201).send(blocked);
@@ -53,8 +43,7 @@ const plugin: FastifyPluginAsyncTypebox = async (fastify) => {
   fastify.delete(
     '/blacks/:id',
     {
-      schema: { tags, security, params: IdParams, response: { 204: {}, ...errors(400, 401, 404, 503) } },
-      onRequest: fastify.authenticate,
+      schema: { tags, params: IdParams, response: { 204: {}, ...errors(400, 401, 404, 503) } },
     },
     async (request, reply) => {
       if (!(await blocks.remove(request.user.id, request.params.id))) {

@@ -2,8 +2,10 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { notFound } from '../../errors.js';
 import { IdParams, errors } from '../../schemas/common.js';
 import { MemberResponse } from '../../schemas/members.js';
+import { requireSignIn } from '../signed-in.js';
 
 const plugin: FastifyPluginAsyncTypebox = async (fastify) => {
+  requireSignIn(fastify);
   const { members } = fastify.repos;
 
   fastify.get(
@@ -11,11 +13,9 @@ const plugin: FastifyPluginAsyncTypebox = async (fastify) => {
     {
       schema: {
         tags: ['members'],
-        security: [{ bearerAuth: [] }],
         params: IdParams,
         response: { 200: MemberResponse, ...errors(400, 401, 404, 503) },
       },
-      onRequest: fastify.authenticate,
     },
     async (request) => {
       const member = await members.findProfile(request.params.id);

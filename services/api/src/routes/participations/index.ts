@@ -1,13 +1,13 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import { missingReference } from '../../db/index.js';
 import { conflict, forbidden, notFound } from '../../errors.js';
 import { PageQuery, IdParams, errors, DEFAULT_PAGE_LIMIT } from '../../schemas/common.js';
 import { ArticleIdParams, JoinBody, ParticipantPage, Participation } from '../../schemas/participations.js';
+import { requireSignIn } from '../signed-in.js';
 
 const plugin: FastifyPluginAsyncTypebox = async (fastify) => {
+  requireSignIn(fastify);
   const { participations, articles } = fastify.repos;
   const tags = ['participations'];
-  const security = [{ bearerAuth: [] }];
   const articleNotFound = (id: number) => notFound('ARTICLE_NOT_FOUND', `Article ${id} not found.`);
 
   fastify.get(
@@ -15,12 +15,10 @@ const plugin: FastifyPluginAsyncTypebox = async (fastify) => {
     {
       schema: {
         tags,
-        security,
         params: ArticleIdParams,
         querystring: PageQuery,
         response: { 200: ParticipantPage, ...errors(400, 401, 404, 503) },
       },
-      onRequest: fastify.authenticate,
     },
     async (request) => {
       const { articleId } = request.params;
@@ -36,19 +34,12 @@ const plugin: FastifyPluginAsyncTypebox = async (fastify) => {
   fastify.post(
     '/',
     {
-      schema: { tags, security, body: JoinBody, response: { 201: Participation, ...errors(400, 401, 404, 409, 503) } },
-      onRequest: fastify.authenticate,
+      schema: { tags, body: JoinBody, response: { 201: Participation, ...errors(400, 401, 404, 409, 503) } },
     },
     async (request, reply) => {
       const { articleId } = request.body;
-      let result;
-      try {
-        result = await participations.join(articleId, request.user.id);
-      } catch (err) {
-        // A deleted member (fk_participation_member) is the error handler's 401.
-        if (missingReference(err) === 'fk_participation_article') throw articleNotFound(articleId);
-        throw err;
-      }
+      const result = await participations.join(articleId, request.user.id);
+      if (result === 'ARTICLE_NOT_FOUND') throw articleNotFound(articleId);
       if (result === 'ALREADY_JOINED') throw conflict('ALREADY_JOINED', `You already joined article ${articleId}.`);
       return reply.code(201).send(result);
     },
@@ -59,11 +50,9 @@ const plugin: FastifyPluginAsyncTypebox = async (fastify) => {
     {
       schema: {
         tags,
-        security,
         params: IdParams,
         response: { 200: Participation, ...errors(400, 401, 403, 404, 503) },
       },
-      onRequest: fastify.authenticate,
     },
     async (request) => {
       const participation = await participations.findById(request.params.id);

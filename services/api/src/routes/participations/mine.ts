@@ -3,22 +3,21 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { notFound } from '../../errors.js';
 import { DEFAULT_PAGE_LIMIT, IdParams, PageQuery, errors } from '../../schemas/common.js';
 import { MyParticipation, MyParticipationPage } from '../../schemas/my-participations.js';
+import { requireSignIn } from '../signed-in.js';
 
 const plugin: FastifyPluginAsyncTypebox = async (fastify) => {
+  requireSignIn(fastify);
   const { myParticipations } = fastify.repos;
   const tags = ['participations'];
-  const security = [{ bearerAuth: [] }];
 
   fastify.get(
     '/',
     {
       schema: {
         tags,
-        security,
         querystring: PageQuery,
         response: { 200: MyParticipationPage, ...errors(400, 401, 503) },
       },
-      onRequest: fastify.authenticate,
     },
     async (request) =>
       myParticipations.page(request.user.id, request.query.cursor, request.query.limit ?? DEFAULT_PAGE_LIMIT),
@@ -27,8 +26,7 @@ const plugin: FastifyPluginAsyncTypebox = async (fastify) => {
   fastify.get(
     '/:id',
     {
-      schema: { tags, security, params: IdParams, response: { 200: MyParticipation, ...errors(400, 401, 404, 503) } },
-      onRequest: fastify.authenticate,
+      schema: { tags, params: IdParams, response: { 200: MyParticipation, ...errors(400, 401, 404, 503) } },
     },
     async (request) => {
       // Someone else's participation is a 404 too: ids of others' participations are not disclosed.

@@ -1,4 +1,4 @@
-// Request validation without silent coercion (issue 8, F1/F8). Fastify's Ajv coerces loosely:
+// Request validation without silent coercion. Fastify's Ajv coerces loosely:
 // `Number("Infinity")`, `"0x1f"`, `" 1"`, `true` and `[33]` all became integers, and Infinity reached
 // the SQL unquoted. Here Ajv never coerces; integer fields of params, querystring and headers (which
 // arrive as strings) are converted only from canonical decimal digits, anything else stays a string

@@ -3,10 +3,10 @@
 // Fastify instance so none of it is public.
 import Fastify, { type FastifyInstance } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
-import { errorHandler, notFoundHandler } from './errors.js';
+import { errorHandler, notFoundHandler } from '../errors.js';
 import { metricsHandler } from './metrics-server.js';
-import { PoolStatsResponse, WarmFailedResponse } from './schemas/pool.js';
-import { serverOptions } from './server-options.js';
+import { PoolStatsResponse, WarmFailedResponse } from '../schemas/pool.js';
+import { serverOptions } from '../lifecycle/server-options.js';
 import type { Logger } from 'pino';
 
 const WARM_RETRY_AFTER_S = 1;
@@ -20,21 +20,24 @@ export async function buildAdmin(
   const admin = Fastify(
     serverOptions(app.config, logger.child({ port: 'admin' })),
   ).withTypeProvider<TypeBoxTypeProvider>();
-  const { db, warmUp } = app;
+  const { db, replicas, warmUp } = app;
+  // The primary's fields as they always were (the warmer reads them), plus each replica's pool.
+  const poolStats = () => (replicas ? { ...db.stats(), replicas: replicas.stats() } : db.stats());
   admin.setErrorHandler(errorHandler);
   admin.setNotFoundHandler(notFoundHandler);
 
-  admin.get('/pool', { schema: { response: { 200: PoolStatsResponse } } }, async () => db.stats());
+  admin.get('/pool', { schema: { response: { 200: PoolStatsResponse } } }, async () => poolStats());
 
   admin.post(
     '/pool/warm',
     { schema: { response: { 200: PoolStatsResponse, 503: WarmFailedResponse } } },
     async (_request, reply) => {
       try {
-        return await warmUp();
+        await warmUp();
+        return poolStats();
       } catch (err) {
         reply.header('retry-after', String(WARM_RETRY_AFTER_S));
-        return reply.code(503).send({ ...db.stats(), message: (err as Error).message });
+        return reply.code(503).send({ ...poolStats(), message: (err as Error).message });
       }
     },
   );

@@ -3,7 +3,7 @@
 import type { ApiConfig } from '@mokakbab/config';
 import { LogController, type FastifyServerOptions } from 'fastify';
 import { pino, type DestinationStream, type Logger } from 'pino';
-import { validationOptions } from './validation.js';
+import { validationOptions } from '../schemas/validation.js';
 
 // Secrets that must never reach a log line, wherever they appear one level deep.
 export const REDACTED_PATHS = [
@@ -49,7 +49,7 @@ export function serverOptions(config: ApiConfig, logger: Logger): FastifyServerO
     pluginTimeout: config.warmTimeoutMs + config.connectTimeoutMs + PLUGIN_SLACK_MS,
     // Requests arriving during close get the project's 503 (readiness plugin), not Fastify's body
     // without `code` or Retry-After. Sockets are ended by the ConnectionTracker, never destroyed
-    // because they look idle ('idle' reset requests not parsed yet: issue 8, F5).
+    // because they look idle ('idle' reset requests not parsed yet).
     return503OnClosing: false,
     forceCloseConnections: false,
   };

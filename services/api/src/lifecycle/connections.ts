@@ -1,4 +1,4 @@
-// Per-socket request state of the public server, so shutdown never resets a request (issue 8, F5).
+// Per-socket request state of the public server, so shutdown never resets a request.
 // Node's closeIdleConnections() (called by server.close() since Node 19, and by Fastify's
 // forceCloseConnections 'idle') destroys every socket without a request being parsed, which includes
 // sockets whose request is still in the kernel buffer or half received: under load that reset
@@ -64,6 +64,9 @@ export class ConnectionTracker {
   async quiet(quietMs: number, maxWaitMs: number): Promise<void> {
     const deadline = Date.now() + maxWaitMs;
     for (;;) {
+      // Timers run before the poll phase: after the event loop stalled, the connections that came
+      // meanwhile are still in the accept queue. Look only after one poll phase has accepted them.
+      await new Promise((resolve) => setImmediate(resolve));
       const quietFor = Date.now() - this.#lastConnectionAt;
       const left = deadline - Date.now();
       if (quietFor >= quietMs || left <= 0) return;

@@ -5,10 +5,10 @@ import type { ApiConfig } from '@mokakbab/config';
 import type { AddressInfo, Server } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from 'pino';
-import { buildAdmin } from './admin.js';
-import serviceApp from './app.js';
+import { buildAdmin } from '../admin/index.js';
+import serviceApp from '../app.js';
+import { buildMetricsServer } from '../admin/metrics-server.js';
 import { listenPublic } from './listeners.js';
-import { buildMetricsServer } from './metrics-server.js';
 import { serverOptions } from './server-options.js';
 
 export interface Instances {

@@ -2,8 +2,8 @@
 // outside the pod can scrape while /pool and POST /pool/warm stay on the loopback admin port.
 import Fastify, { type FastifyInstance, type RouteHandlerMethod } from 'fastify';
 import type { Logger } from 'pino';
-import { errorHandler, notFoundHandler } from './errors.js';
-import { serverOptions } from './server-options.js';
+import { errorHandler, notFoundHandler } from '../errors.js';
+import { serverOptions } from '../lifecycle/server-options.js';
 
 /** The scrape handler, shared by the admin port and the metrics port. */
 export function metricsHandler(app: FastifyInstance): RouteHandlerMethod {
