@@ -207,8 +207,8 @@ export const httpVars = {
   // Node accepts one connection per event-loop iteration per listening socket. More sockets did not
   // shorten a 600-connection burst's accept wait in the bench (cold, k6 clock: 4 sockets were slower).
   listenSockets: int('LISTEN_SOCKETS', {
-    doc: 'Listening sockets on the public port (SO_REUSEPORT, each with LISTEN_BACKLOG); one loop iteration accepts up to this many connections. 1: one socket.',
-    default: 1,
+    doc: 'Listening sockets on the public port (SO_REUSEPORT, each with LISTEN_BACKLOG); one loop iteration accepts up to this many connections, so a burst of new connections is not starved by the ones already served. 1: one socket.',
+    default: 4,
     min: 1,
     max: 64,
   }),
