@@ -58,9 +58,6 @@ export default fp(
       });
     }
 
-    // The deadline store is entered here and re-entered before validation, as @fastify/request-context
-    // does: with async_hooks-based AsyncLocalStorage (Node 22; Node 24 with --no-async-context-frame)
-    // the body is read in the socket's async context, which does not carry it.
     /** Shed requests waiting for their 503; each entry answers its request now. */
     const held = new Set<(err: Error) => void>();
     new Gauge({
@@ -72,6 +69,9 @@ export default fp(
       },
     });
 
+    // The deadline store is entered here and re-entered before validation, as @fastify/request-context
+    // does: with async_hooks-based AsyncLocalStorage (Node 22; Node 24 with --no-async-context-frame)
+    // the body is read in the socket's async context, which does not carry it.
     fastify.decorateRequest('deadlineScope', null);
     fastify.addHook('onRequest', (request, _reply, done) => {
       operationDeadline.run(performance.now() + config.requestTimeoutMs, () => {

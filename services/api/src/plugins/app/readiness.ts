@@ -47,10 +47,9 @@ export class Readiness {
     for (const listener of this.#drainListeners) listener();
   }
 
-  /** Calls `listener` once when the drain begins (at once if it has). */
+  /** Calls `listener` when the drain begins (plugins subscribe at registration, before any drain). */
   onDrain(listener: () => void): void {
-    if (this.#draining) listener();
-    else this.#drainListeners.add(listener);
+    this.#drainListeners.add(listener);
   }
 }
 
