@@ -238,10 +238,40 @@ test('the burst client: connections first, requests once the server accepted the
     assert.equal(run.connectFailures, 0);
     if (process.platform === 'linux') assert.ok(Number.isFinite(run.acceptedMs), 'accept queue observed');
     assert.equal(run.samples.length, served, 'every answer is a sample; none left in flight');
+    assert.ok(run.clockStartMs >= Math.max(...run.connectMs), 'the requests leave once every connection is up');
     const refused = run.samples.filter((s) => s.status === 503).length;
     assert.ok(refused > 0);
     assert.deepEqual(run.errorCodes, { '503 OVERLOADED': refused });
     assert.ok(run.samples.every((s) => s.sentMs >= 0 && s.latencyMs >= 0));
+  } finally {
+    server.close();
+  }
+});
+
+test("the burst client's k6 clock: each first request leaves with its connect and is timed from before it", async () => {
+  let served = 0;
+  const server = createServer((_req, res) => {
+    served++;
+    res.writeHead(200, { 'content-type': 'application/json', 'content-length': 2 });
+    res.end('{}');
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  try {
+    const { port } = server.address() as AddressInfo;
+    const run = await burst({ url: `http://127.0.0.1:${port}/x`, connections: 5, durationS: 0.3, clock: 'connect' });
+    assert.equal(run.connectMs.length, 5);
+    assert.equal(run.connectFailures, 0);
+    if (process.platform === 'linux') assert.ok(Number.isFinite(run.acceptedMs), 'accept queue observed');
+    assert.equal(run.samples.length, served);
+    // The first requests were written as the connects started, before any of them completed, and
+    // their latency covers the connect.
+    assert.equal(run.clockStartMs, 0, 'sentMs counts from t=0, when the connects started');
+    const firstConnectMs = Math.min(...run.connectMs);
+    const firstWave = [...run.samples].sort((a, b) => a.sentMs - b.sentMs).slice(0, 5);
+    for (const s of firstWave) {
+      assert.ok(s.sentMs < firstConnectMs, `sent at ${s.sentMs} ms, before the first connect at ${firstConnectMs} ms`);
+      assert.ok(s.sentMs + s.latencyMs >= firstConnectMs);
+    }
   } finally {
     server.close();
   }

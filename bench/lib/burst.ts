@@ -10,6 +10,10 @@
 // leave once the server has accepted all of them (its accept queue is empty, read from
 // /proc/net/tcp), like the keep-alive connections of a proxy or of k6's VUs; both times are reported,
 // and request latency counts from the write on an accepted connection.
+// With `clock: 'connect'` it measures what a k6 VU sees instead (http_req_blocked and
+// http_req_connecting are part of its first request): each connection writes its first request as
+// soon as it is opened, that request's clock starts before the connect, so the wait in the accept
+// queue is request time; connect time and the accept-queue drain are still reported on their own.
 import { connect, type Socket } from 'node:net';
 import { acceptQueueLength } from './kernel.js';
 import type { Sample } from './load.js';
@@ -25,6 +29,12 @@ export interface BurstOptions {
    * that backs off does (autocannon sends the next one at once).
    */
   readonly honorRetryAfter?: boolean;
+  /**
+   * 'accepted' (default): the first requests leave once the server has accepted every connection,
+   * timed from the write. 'connect': each first request leaves with its connect and is timed from
+   * before it, as k6 times a new connection's request.
+   */
+  readonly clock?: 'accepted' | 'connect';
 }
 
 export interface BurstResult {
@@ -35,7 +45,12 @@ export interface BurstResult {
   readonly acceptedMs: number | undefined;
   /** Answers other than 2xx by status and the error body's `code` ("503 OVERLOADED": 12). */
   readonly errorCodes: Record<string, number>;
-  /** Samples with sentMs counted from the moment the first requests were written. */
+  /**
+   * ms from t=0 until the moment samples' sentMs count from: when the first requests were written
+   * once the server had accepted every connection, or 0 with the k6 clock.
+   */
+  readonly clockStartMs: number;
+  /** Samples with sentMs counted from clockStartMs. */
   readonly samples: readonly Sample[];
   readonly durationS: number;
 }
@@ -152,51 +167,68 @@ export async function burst(opts: BurstOptions): Promise<BurstResult> {
     return c;
   };
 
-  // Phase 1: every connection at t=0, timed from t=0 (the client's own loop included).
+  const scanTimeouts = () =>
+    setInterval(() => {
+      const t = now();
+      for (const c of conns) if (c.sentAt !== null && t - c.sentAt > REQUEST_TIMEOUT_MS) reopen(c);
+    }, TIMEOUT_SCAN_MS);
+  const settled = new Promise<void>((resolve) => (settle = resolve));
   const t0 = performance.now();
-  const first: Conn[] = [];
-  await new Promise<void>((resolve) => {
-    let waiting = opts.connections;
-    const deadline = setTimeout(resolve, CONNECT_TIMEOUT_MS);
-    const done = () => {
-      if (--waiting > 0) return;
-      clearTimeout(deadline);
-      resolve();
-    };
+  let scan: NodeJS.Timeout;
+  let acceptedMs: number | undefined;
+  if (opts.clock === 'connect') {
+    // Every connection at t=0 with its first request written at once; the clock runs from t=0.
+    startedAt = t0;
+    endAt = opts.durationS * 1000;
+    scan = scanTimeouts();
+    let settledConnects = 0;
     for (let i = 0; i < opts.connections; i++) {
+      let connected = false;
       const c = open(() => {
+        connected = true;
+        settledConnects++;
         connectMs.push(performance.now() - t0);
-        first.push(c);
-        done();
       });
       c.socket.once('error', () => {
+        if (connected) return;
+        settledConnects++;
         connectFailures++;
-        done();
       });
+      send(c);
     }
-  });
-  // The server accepts them (bounded): until then a request would measure its accept queue.
-  let acceptedMs: number | undefined;
-  const acceptDeadline = performance.now() + CONNECT_TIMEOUT_MS;
-  for (;;) {
-    const queued = acceptQueueLength(port);
-    if (queued === undefined) break;
-    if (queued === 0 || performance.now() >= acceptDeadline) {
-      acceptedMs = performance.now() - t0;
-      break;
-    }
-    await new Promise((resolve) => setTimeout(resolve, ACCEPT_POLL_MS));
+    acceptedMs = await acceptDrained(port, t0, () => settledConnects === opts.connections);
+  } else {
+    // Phase 1: every connection at t=0, timed from t=0 (the client's own loop included).
+    const first: Conn[] = [];
+    await new Promise<void>((resolve) => {
+      let waiting = opts.connections;
+      const deadline = setTimeout(resolve, CONNECT_TIMEOUT_MS);
+      const done = () => {
+        if (--waiting > 0) return;
+        clearTimeout(deadline);
+        resolve();
+      };
+      for (let i = 0; i < opts.connections; i++) {
+        const c = open(() => {
+          connectMs.push(performance.now() - t0);
+          first.push(c);
+          done();
+        });
+        c.socket.once('error', () => {
+          connectFailures++;
+          done();
+        });
+      }
+    });
+    // The server accepts them (bounded): until then a request would measure its accept queue.
+    acceptedMs = await acceptDrained(port, t0, () => true);
+    // Phase 2: the first request on every open connection at once, then closed loop.
+    startedAt = performance.now();
+    endAt = opts.durationS * 1000;
+    scan = scanTimeouts();
+    for (const c of first) if (conns.has(c)) send(c);
   }
-  // Phase 2: the first request on every open connection at once, then closed loop.
-  startedAt = performance.now();
-  endAt = opts.durationS * 1000;
-  const scan = setInterval(() => {
-    const t = now();
-    for (const c of conns) if (c.sentAt !== null && t - c.sentAt > REQUEST_TIMEOUT_MS) reopen(c);
-  }, TIMEOUT_SCAN_MS);
-  const settled = new Promise<void>((resolve) => (settle = resolve));
-  for (const c of first) if (conns.has(c)) send(c);
-  await new Promise<void>((resolve) => setTimeout(resolve, endAt));
+  await new Promise<void>((resolve) => setTimeout(resolve, Math.max(0, endAt - now())));
   stopping = true;
   // Requests sent before the end are waited for (bounded by their timeout): they belong to the run.
   if (inFlight > 0) await settled;
@@ -207,5 +239,20 @@ export async function burst(opts: BurstOptions): Promise<BurstResult> {
     conns.delete(c);
     c.socket.destroy();
   }
-  return { connectMs, connectFailures, acceptedMs, errorCodes, samples, durationS };
+  const clockStartMs = startedAt - t0;
+  return { connectMs, connectFailures, acceptedMs, clockStartMs, errorCodes, samples, durationS };
+}
+
+/**
+ * ms from t0 until the server's accept queue was empty with every connect settled (bounded by the
+ * connect timeout); undefined where the queue is not observable.
+ */
+async function acceptDrained(port: number, t0: number, connectsSettled: () => boolean): Promise<number | undefined> {
+  const deadline = performance.now() + CONNECT_TIMEOUT_MS;
+  for (;;) {
+    const queued = acceptQueueLength(port);
+    if (queued === undefined) return undefined;
+    if ((queued === 0 && connectsSettled()) || performance.now() >= deadline) return performance.now() - t0;
+    await new Promise((resolve) => setTimeout(resolve, ACCEPT_POLL_MS));
+  }
 }

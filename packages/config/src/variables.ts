@@ -204,6 +204,14 @@ export const httpVars = {
     default: 4_096,
     min: 1,
   }),
+  // Node accepts one connection per event-loop iteration per listening socket. More sockets did not
+  // shorten a 600-connection burst's accept wait in the bench (cold, k6 clock: 4 sockets were slower).
+  listenSockets: int('LISTEN_SOCKETS', {
+    doc: 'Listening sockets on the public port (SO_REUSEPORT, each with LISTEN_BACKLOG); one loop iteration accepts up to this many connections, so a burst of new connections is not starved by the ones already served. 1: one socket.',
+    default: 4,
+    min: 1,
+    max: 64,
+  }),
   shutdownDelayMs: int('SHUTDOWN_DELAY_MS', {
     doc: 'After SIGTERM, ready answers 503 and serving continues this long so endpoints are removed.',
     default: 5_000,

@@ -2,12 +2,13 @@
 import Fastify, { type FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
 import type { ApiConfig } from '@mokakbab/config';
-import type { AddressInfo } from 'node:net';
+import type { AddressInfo, Server } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from 'pino';
 import { buildAdmin } from '../admin/index.js';
 import serviceApp from '../app.js';
 import { buildMetricsServer } from '../admin/metrics-server.js';
+import { listenPublic } from './listeners.js';
 import { serverOptions } from './server-options.js';
 
 export interface Instances {
@@ -34,12 +35,20 @@ export async function buildInstances(config: ApiConfig, logger: Logger): Promise
   return { app, admin: await buildAdmin(app, logger, metrics), metrics };
 }
 
-/** Listens on every port and logs the one `listening` line with the real ports (PORT=0 works). */
+/**
+ * Listens on every port and logs the one `listening` line with the real ports (PORT=0 works);
+ * `listeners` are the public port's listening sockets (LISTEN_SOCKETS).
+ */
 export async function listen(
   { app, admin, metrics }: Instances,
   config: ApiConfig,
-): Promise<{ port: number; adminPort: number; metricsPort?: number }> {
-  await app.listen({ host: config.host, port: config.port, backlog: config.listenBacklog });
+): Promise<{ port: number; adminPort: number; metricsPort?: number; listeners: readonly Server[] }> {
+  const listeners = await listenPublic(app, {
+    host: config.host,
+    port: config.port,
+    backlog: config.listenBacklog,
+    sockets: config.listenSockets,
+  });
   await admin.listen({ host: config.adminHost, port: config.adminPort });
   const port = (app.server.address() as AddressInfo).port;
   const adminPort = (admin.server.address() as AddressInfo).port;
@@ -49,8 +58,11 @@ export async function listen(
     metricsPort = (metrics.server.address() as AddressInfo).port;
   }
   const ports = metrics ? { metricsHost: config.metricsHost, metricsPort } : {};
-  app.log.info({ host: config.host, port, adminHost: config.adminHost, adminPort, ...ports }, 'listening');
-  return { port, adminPort, metricsPort };
+  app.log.info(
+    { host: config.host, port, listenSockets: listeners.length, adminHost: config.adminHost, adminPort, ...ports },
+    'listening',
+  );
+  return { port, adminPort, metricsPort, listeners };
 }
 
 const BOOT_WARM_RETRY_MS = 1_000;
