@@ -4,15 +4,35 @@
 // may wait for a connection). The queue limit is twice the knee's concurrency: at the knee 40
 // requests wait for the 10 connections, at 10x about 490 would, and the door (plugins/app/overload.ts,
 // db.overloaded()) answers the excess 503 OVERLOADED before any work, which is the shedding this measures.
-import { poolVars } from '@mokakbab/config';
+// At 10x two kinds of client: ones that wait Retry-After, and ones that resend at once (autocannon,
+// k6 VUs without sleep); each against the tarpit off (SHED_DELAY_MS=0) and on (its default), two
+// API processes side by side, the arms alternating.
+import { httpVars, poolVars } from '@mokakbab/config';
 import { READ_ROUTES } from '../lib/read-routes.js';
 import { goal, measureBurst, measureClosed, type Context, type ScenarioResult } from '../lib/scenario.js';
 import { formatSpread, percentile, ratio, spread } from '../lib/stats.js';
 
 const POOL_SIZE = '10';
 const KNEE_CONNECTIONS = 50;
-const ARMS = ['knee', '10x'] as const;
-const CONNECTIONS = { knee: KNEE_CONNECTIONS, '10x': KNEE_CONNECTIONS * 10 };
+const ARMS = [
+  'knee',
+  '10x backoff, tarpit off',
+  '10x backoff, tarpit on',
+  '10x instant, tarpit off',
+  '10x instant, tarpit on',
+] as const;
+type Arm = (typeof ARMS)[number];
+const OVERLOADED_CONNECTIONS = KNEE_CONNECTIONS * 10;
+const SHED_DELAY_MS = String(httpVars.shedDelayMs.defaultValue);
+/** Connections, whether the client waits Retry-After, and which API (tarpit on or off). */
+const SETUP: Record<Arm, { connections: number; backoff: boolean; tarpit: boolean }> = {
+  knee: { connections: KNEE_CONNECTIONS, backoff: true, tarpit: true },
+  '10x backoff, tarpit off': { connections: OVERLOADED_CONNECTIONS, backoff: true, tarpit: false },
+  '10x backoff, tarpit on': { connections: OVERLOADED_CONNECTIONS, backoff: true, tarpit: true },
+  '10x instant, tarpit off': { connections: OVERLOADED_CONNECTIONS, backoff: false, tarpit: false },
+  '10x instant, tarpit on': { connections: OVERLOADED_CONNECTIONS, backoff: false, tarpit: true },
+};
+const OVERLOADED_ARMS = ARMS.filter((arm) => arm !== 'knee');
 const QUEUE_LIMIT = String(KNEE_CONNECTIONS * 2);
 const DEADLINE_MS = Number(poolVars.acquireTimeoutMs.defaultValue);
 const REJECTED = /^http_requests_rejected_total\{reason="([a-z_]+)"\} (\d+)/gm;
@@ -27,16 +47,34 @@ export async function overload(ctx: Context): Promise<ScenarioResult> {
   const { profile, rounds } = ctx.args;
   const route = READ_ROUTES.find((r) => r.name === 'participants page')!;
   const tokens = await ctx.tokens();
-  const api = await ctx.startReady({ DB_POOL_SIZE: POOL_SIZE, DB_QUEUE_LIMIT: QUEUE_LIMIT });
+  const env = { DB_POOL_SIZE: POOL_SIZE, DB_QUEUE_LIMIT: QUEUE_LIMIT };
+  const on = await ctx.startReady({ ...env, SHED_DELAY_MS });
+  const off = await ctx.startReady({ ...env, SHED_DELAY_MS: '0' }).catch(async (err: unknown) => {
+    await on.stop();
+    throw err;
+  });
   try {
-    const url = `${api.url}${route.path(ctx.articleId)}`;
-    await measureClosed({ url, connections: KNEE_CONNECTIONS, durationS: 1, bearerTokens: tokens }, {});
+    const path = route.path(ctx.articleId);
+    for (const api of [on, off]) {
+      await measureClosed(
+        { url: `${api.url}${path}`, connections: KNEE_CONNECTIONS, durationS: 1, bearerTokens: tokens },
+        {},
+      );
+    }
     const runs = await ctx.alternate(ARMS, async (arm) => {
+      const { connections, backoff, tarpit } = SETUP[arm];
+      const api = tarpit ? on : off;
       const rejectedBefore = await rejectedByReason(api.adminUrl);
-      // Clients that back off as told: a refused connection waits Retry-After before its next request.
-      // (autocannon resends at once: 15k refusals a second then took the CPU of the useful requests.)
+      // A client that backs off waits Retry-After on a refused connection before its next request;
+      // the instant one resends at once, as autocannon does.
       const m = await measureBurst(
-        { url, connections: CONNECTIONS[arm], durationS: profile.roundS, bearerTokens: tokens, honorRetryAfter: true },
+        {
+          url: `${api.url}${path}`,
+          connections,
+          durationS: profile.roundS,
+          bearerTokens: tokens,
+          honorRetryAfter: backoff,
+        },
         { api: api.pid },
       );
       const accepted = m.samples.filter((s) => s.status >= 200 && s.status < 300);
@@ -58,14 +96,16 @@ export async function overload(ctx: Context): Promise<ScenarioResult> {
         rejected: m.samples.filter((s) => s.status === 503).length,
       };
     });
-    const useful = (arm: (typeof ARMS)[number]) => spread(runs[arm].map((r) => r.usefulRps));
-    const keep = ratio(useful('10x').median, useful('knee').median);
-    const p99 = spread(runs['10x'].map((r) => r.acceptedP99Ms)).median;
+    const useful = (arm: Arm) => spread(runs[arm].map((r) => r.usefulRps));
+    const keep = (arm: Arm) => ratio(useful(arm).median, useful('knee').median);
+    const p99 = (arm: Arm) => spread(runs[arm].map((r) => r.acceptedP99Ms)).median;
+    const rounded = (ms: number) => (Number.isFinite(ms) ? Math.round(ms) : null);
     return {
       scenario: 'overload',
       title: 'Overload: useful work at 10x the knee',
       setup:
-        `Pool ${POOL_SIZE}, DB_QUEUE_LIMIT ${QUEUE_LIMIT}, GET ${route.path(ctx.articleId)}, closed loop at ${KNEE_CONNECTIONS} and ${CONNECTIONS['10x']} connections whose clients honour Retry-After,` +
+        `Pool ${POOL_SIZE}, DB_QUEUE_LIMIT ${QUEUE_LIMIT}, GET ${path}, closed loop at ${KNEE_CONNECTIONS} connections (backoff, tarpit on) and at ${OVERLOADED_CONNECTIONS}` +
+        ` whose clients wait Retry-After (backoff) or resend at once (instant), against SHED_DELAY_MS=${SHED_DELAY_MS} (tarpit on) and 0 (off),` +
         ` ${profile.roundS} s per round, ${rounds} alternating rounds; useful = 2xx within ${DEADLINE_MS} ms; median (range).`,
       tables: [
         {
@@ -73,6 +113,7 @@ export async function overload(ctx: Context): Promise<ScenarioResult> {
           header: [
             'arm',
             'connections',
+            'useful / knee',
             'useful req/s',
             'all req/s',
             '503',
@@ -84,7 +125,8 @@ export async function overload(ctx: Context): Promise<ScenarioResult> {
           ],
           rows: ARMS.map((arm) => [
             arm,
-            CONNECTIONS[arm],
+            SETUP[arm].connections,
+            keep(arm) ?? '-',
             formatSpread(useful(arm)),
             formatSpread(spread(runs[arm].map((r) => r.rps))),
             runs[arm].reduce((n, r) => n + r.rejected, 0),
@@ -97,15 +139,22 @@ export async function overload(ctx: Context): Promise<ScenarioResult> {
         },
       ],
       goals: [
-        goal('useful req/s at 10x / at the knee', keep, '>=', 0.7),
-        goal('accepted p99 at 10x', Number.isFinite(p99) ? Math.round(p99) : null, '<=', DEADLINE_MS, ' ms'),
+        ...(['10x backoff, tarpit on', '10x instant, tarpit on'] as const).flatMap((arm) => [
+          goal(`useful req/s at ${arm} / at the knee`, keep(arm), '>=', 0.7),
+          goal(`accepted p99 at ${arm}`, rounded(p99(arm)), '<=', DEADLINE_MS, ' ms'),
+        ]),
         // Without refusals at 10x the run did not reach the shedding it is meant to measure.
-        goal('requests shed at the door at 10x (all rounds)', shedTotal(runs['10x'].map((r) => r.shed)), '>=', 1),
+        goal(
+          'requests shed at the door at 10x (all rounds)',
+          shedTotal(OVERLOADED_ARMS.flatMap((arm) => runs[arm].map((r) => r.shed))),
+          '>=',
+          1,
+        ),
       ],
       rounds: runs,
     };
   } finally {
-    await api.stop();
+    await Promise.all([on.stop(), off.stop()]);
   }
 }
 

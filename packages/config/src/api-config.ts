@@ -2,7 +2,16 @@ import { ConfigError, readEnv, type Env } from './env.js';
 import { NO_HEADROOM_WARNING, planPool, planReplicaServer, type PlanInput, type PoolPlan } from './pool-plan.js';
 import type { ServerLimits } from './server-limits.js';
 import { checkTiming } from './timing.js';
-import { authVars, databaseVars, httpVars, mediaVars, planVars, poolVars, replicaVars } from './variables.js';
+import {
+  OVERLOAD_RETRY_AFTER_S,
+  authVars,
+  databaseVars,
+  httpVars,
+  mediaVars,
+  planVars,
+  poolVars,
+  replicaVars,
+} from './variables.js';
 
 export const apiVars = {
   ...databaseVars,
@@ -45,6 +54,12 @@ export function loadApiConfig(env: Env = process.env): ApiConfig {
     queryTimeoutMs: config.queryTimeoutMs,
   })) {
     problems.push(`DB_CONNECT_TIMEOUT_MS / DB_ACQUIRE_TIMEOUT_MS / DB_QUERY_TIMEOUT_MS / REQUEST_TIMEOUT_MS: ${rule}.`);
+  }
+  // A held 503 must arrive before the client's Retry-After pause would end, and before the request's deadline.
+  if (config.shedDelayMs >= OVERLOAD_RETRY_AFTER_S * 1000 || config.shedDelayMs >= config.requestTimeoutMs) {
+    problems.push(
+      `SHED_DELAY_MS (${config.shedDelayMs}) must be below the overload Retry-After (${OVERLOAD_RETRY_AFTER_S * 1000} ms) and REQUEST_TIMEOUT_MS (${config.requestTimeoutMs}).`,
+    );
   }
   if ((config.s3Endpoint === undefined) !== (config.s3Bucket === undefined)) {
     problems.push('S3_ENDPOINT and S3_BUCKET go together: set both to store images in S3, or neither for local disk.');

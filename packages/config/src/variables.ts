@@ -227,6 +227,16 @@ export const httpVars = {
     default: 1_000,
     min: 0,
   }),
+  shedDelayMs: int('SHED_DELAY_MS', {
+    doc: 'A request shed at the door (queue full or wait past the deadline) gets its 503 after this long, holding only a timer, so clients that resend at once send at most one request per connection per this interval; 0 answers at once. Below the 1 s Retry-After and REQUEST_TIMEOUT_MS.',
+    default: 200,
+    min: 0,
+  }),
+  shedMaxHeld: int('SHED_MAX_HELD', {
+    doc: 'Most shed requests held for SHED_DELAY_MS at once; beyond it a shed request is answered at once.',
+    default: 2_000,
+    min: 0,
+  }),
   rejectionLogIntervalMs: int('REJECTION_LOG_INTERVAL_MS', {
     doc: 'Requests turned away (overload, pool, event loop) are logged as one summary line per this interval, never one per request.',
     default: 10_000,
@@ -242,6 +252,9 @@ export const httpVars = {
     default: 'info',
   }),
 };
+
+/** Retry-After, in seconds, of a 503 for overload (the door and the event loop). */
+export const OVERLOAD_RETRY_AFTER_S = 1;
 
 export const JWT_ALGORITHMS = ['HS256', 'HS384', 'HS512', 'RS256', 'ES256', 'EdDSA'] as const;
 export type JwtAlgorithm = (typeof JWT_ALGORITHMS)[number];

@@ -44,6 +44,28 @@ describe('API configuration', () => {
     assert.equal(c.databaseUrl.hostname, 'db');
   });
 
+  test('the shed delay stays below the overload Retry-After and the request timeout', () => {
+    assert.equal(loadApiConfig({ ...base, SHED_DELAY_MS: '0' }).shedDelayMs, 0);
+    assert.equal(loadApiConfig({ ...base, SHED_DELAY_MS: '999' }).shedDelayMs, 999);
+    assert.match(
+      problems(() => loadApiConfig({ ...base, SHED_DELAY_MS: '1000' })).join('\n'),
+      /SHED_DELAY_MS \(1000\)/,
+    );
+    assert.match(
+      problems(() =>
+        loadApiConfig({
+          ...base,
+          SHED_DELAY_MS: '500',
+          REQUEST_TIMEOUT_MS: '500',
+          DB_ACQUIRE_TIMEOUT_MS: '200',
+          DB_CONNECT_TIMEOUT_MS: '100',
+          DB_QUERY_TIMEOUT_MS: '200',
+        }),
+      ).join('\n'),
+      /SHED_DELAY_MS \(500\).*REQUEST_TIMEOUT_MS \(500\)/,
+    );
+  });
+
   test('parses every form', () => {
     const c = loadApiConfig({
       ...base,

@@ -4,20 +4,25 @@
 // @fastify/under-pressure does the same while the event loop lags. Work that cannot finish in
 // time costs the CPU that serves the requests that can (Netflix concurrency-limits, Envoy's
 // overload manager and HikariCP all refuse at the door rather than time out inside).
+// A request shed at the door (queue full, wait past the deadline) gets its 503 after SHED_DELAY_MS,
+// holding only a timer (no connection, no queue slot, no body read yet), at most SHED_MAX_HELD at
+// once: a closed-loop client that resends at once then costs one request per connection per delay,
+// not the 15k refusals a second that took the CPU of the accepted requests (a tarpit).
 // Every refusal is counted by reason; the log gets one summary line per interval, never one per
 // request. Every request gets one deadline, REQUEST_TIMEOUT_MS from its arrival, over all its
 // database work (db/deadline.ts).
 import { AsyncResource } from 'node:async_hooks';
 import { performance } from 'node:perf_hooks';
 import underPressure from '@fastify/under-pressure';
+import { OVERLOAD_RETRY_AFTER_S } from '@mokakbab/config';
 import fp from 'fastify-plugin';
+import { Gauge } from 'prom-client';
 import { operationDeadline } from '../../db/index.js';
-import { HttpError } from '../../errors.js';
+import { HttpError, shuttingDown } from '../../errors.js';
 import type { HttpRejectionReason } from './metrics.js';
 
 // Liveness and readiness must answer whatever the load; neither touches the database.
 const EXEMPT_PREFIX = '/health/';
-const OVERLOAD_RETRY_AFTER_S = 1;
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -33,7 +38,7 @@ const overloaded = (code = 'OVERLOADED') =>
 
 export default fp(
   async function overloadPlugin(fastify) {
-    const { db, config, metrics, log } = fastify;
+    const { db, config, metrics, log, readiness } = fastify;
     const httpRejections: Partial<Record<HttpRejectionReason, number>> = {};
     const reject = (reason: HttpRejectionReason) => {
       httpRejections[reason] = (httpRejections[reason] ?? 0) + 1;
@@ -52,6 +57,17 @@ export default fp(
         },
       });
     }
+
+    /** Shed requests waiting for their 503; each entry answers its request now. */
+    const held = new Set<(err: Error) => void>();
+    new Gauge({
+      name: 'http_requests_held',
+      help: 'Shed requests held before their 503 (SHED_DELAY_MS), counted in http_requests_rejected_total when shed.',
+      registers: [metrics.registry],
+      collect() {
+        this.set(held.size);
+      },
+    });
 
     // The deadline store is entered here and re-entered before validation, as @fastify/request-context
     // does: with async_hooks-based AsyncLocalStorage (Node 22; Node 24 with --no-async-context-frame)
@@ -75,9 +91,22 @@ export default fp(
       if (refusal) return done(refusal);
       if (db.overloaded()) {
         reject('overload');
-        return done(overloaded());
+        if (config.shedDelayMs === 0 || held.size >= config.shedMaxHeld) return done(overloaded());
+        const answer = (err: Error) => {
+          clearTimeout(timer);
+          held.delete(answer);
+          done(err);
+        };
+        const timer = setTimeout(() => answer(overloaded()), config.shedDelayMs);
+        held.add(answer);
+        return;
       }
       done();
+    });
+    // The drain must not wait on a held 503: answered at once when it begins (close() or SIGTERM's
+    // drain), as SHUTTING_DOWN so the client retries on another instance.
+    readiness.onDrain(() => {
+      for (const answer of [...held]) answer(shuttingDown());
     });
 
     // One line per interval with what was turned away since the last one; silent when nothing was.
@@ -103,5 +132,5 @@ export default fp(
       done();
     });
   },
-  { name: 'overload', dependencies: ['db', 'metrics', 'config'] },
+  { name: 'overload', dependencies: ['db', 'metrics', 'config', 'readiness'] },
 );

@@ -16,6 +16,7 @@ export class Readiness {
   #warm = false;
   #shuttingDown = false;
   #draining = false;
+  readonly #drainListeners = new Set<() => void>();
 
   get status(): ReadyStatus {
     if (this.#shuttingDown) return 'shutting-down';
@@ -41,7 +42,14 @@ export class Readiness {
 
   beginDrain(): void {
     this.#shuttingDown = true;
+    if (this.#draining) return;
     this.#draining = true;
+    for (const listener of this.#drainListeners) listener();
+  }
+
+  /** Calls `listener` when the drain begins (plugins subscribe at registration, before any drain). */
+  onDrain(listener: () => void): void {
+    this.#drainListeners.add(listener);
   }
 }
 
