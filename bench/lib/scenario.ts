@@ -167,34 +167,30 @@ export interface Measured extends Summary {
 }
 
 /** A closed-loop run with the CPU of `pids` and of the client per response. */
-export async function measureClosed(opts: ClosedLoopOptions, pids: Record<string, number>): Promise<Measured> {
-  const spent = cpuMeter(pids);
-  const run = await closedLoop(opts);
-  const cpu = spent();
-  const summary = summarize(run.samples);
-  const perRequest = (ms: number) => Math.round((ms * 1000) / Math.max(1, summary.count));
-  return {
-    ...summary,
-    rps: summary.count / run.durationS,
-    cpuUsPerRequest: Object.fromEntries(Object.entries(cpu.byProcess).map(([k, v]) => [k, perRequest(v)])),
-    clientCpuUsPerRequest: perRequest(cpu.clientMs),
-    samples: run.samples,
-  };
+export function measureClosed(opts: ClosedLoopOptions, pids: Record<string, number>): Promise<Measured> {
+  return measureRun(() => closedLoop(opts), pids);
 }
 
 /** measureClosed with the burst client (lib/burst.ts): connections opened and accepted first. */
-export async function measureBurst(opts: BurstOptions, pids: Record<string, number>): Promise<Measured> {
+export function measureBurst(opts: BurstOptions, pids: Record<string, number>): Promise<Measured> {
+  return measureRun(() => burst(opts), pids);
+}
+
+async function measureRun(
+  run: () => Promise<{ samples: readonly Sample[]; durationS: number }>,
+  pids: Record<string, number>,
+): Promise<Measured> {
   const spent = cpuMeter(pids);
-  const run = await burst(opts);
+  const result = await run();
   const cpu = spent();
-  const summary = summarize(run.samples);
+  const summary = summarize(result.samples);
   const perRequest = (ms: number) => Math.round((ms * 1000) / Math.max(1, summary.count));
   return {
     ...summary,
-    rps: summary.count / run.durationS,
+    rps: summary.count / result.durationS,
     cpuUsPerRequest: Object.fromEntries(Object.entries(cpu.byProcess).map(([k, v]) => [k, perRequest(v)])),
     clientCpuUsPerRequest: perRequest(cpu.clientMs),
-    samples: run.samples,
+    samples: result.samples,
   };
 }
 

@@ -1,6 +1,7 @@
 // The database pool, sized against the server it finds (like @fastify/mysql, a server that cannot
 // be reached or a plan that does not fit fails at registration, so a bad config shows at boot).
-import { connectionOptions } from '@mokakbab/config';
+import { connectionOptions, redactUrl, type ApiConfig } from '@mokakbab/config';
+import type { FastifyBaseLogger } from 'fastify';
 import fp from 'fastify-plugin';
 import type { Logger } from 'pino';
 import { DbPool } from '../../db/index.js';
@@ -13,26 +14,41 @@ declare module 'fastify' {
   }
 }
 
+/**
+ * One server's pool, planned the way every pool is: its limits read with retries, the size decided
+ * against its own max_connections (DB_PLAN_CHECK applies), its session deadlines for its version.
+ */
+export async function openPlannedPool(
+  config: ApiConfig,
+  url: ApiConfig['databaseUrl'],
+  log: FastifyBaseLogger,
+  role: 'primary' | 'replica',
+): Promise<DbPool> {
+  const serverConfig = { ...config, databaseUrl: url };
+  const limits = await readLimitsWithRetry(serverConfig, log);
+  const size = decidePoolSize(serverConfig, limits, log, role);
+  if (role === 'replica') log.info({ url: redactUrl(url), size, version: limits.version }, 'replica pool');
+  return new DbPool({
+    connection: connectionOptions(url, config.databaseCa),
+    size,
+    warmConcurrency: config.warmConcurrency,
+    connectTimeoutMs: config.connectTimeoutMs,
+    acquireTimeoutMs: config.acquireTimeoutMs,
+    queueLimit: config.queueLimit,
+    maxLifetimeMs: config.maxLifetimeMs,
+    lifetimeJitterMs: config.lifetimeJitterMs,
+    warmTimeoutMs: config.warmTimeoutMs,
+    queryTimeoutMs: config.queryTimeoutMs,
+    sessionSql: sessionSql(limits.version, config.queryTimeoutMs),
+    // Fastify's logger is a pino instance; its public type is the narrower FastifyBaseLogger.
+    logger: (role === 'primary' ? log.child({ component: 'pool' }) : log) as unknown as Logger,
+  });
+}
+
 export default fp(
   async function dbPlugin(fastify) {
     const { config } = fastify;
-    const limits = await readLimitsWithRetry(config, fastify.log);
-    const size = decidePoolSize(config, limits, fastify.log);
-    const pool = new DbPool({
-      connection: connectionOptions(config.databaseUrl, config.databaseCa),
-      size,
-      warmConcurrency: config.warmConcurrency,
-      connectTimeoutMs: config.connectTimeoutMs,
-      acquireTimeoutMs: config.acquireTimeoutMs,
-      queueLimit: config.queueLimit,
-      maxLifetimeMs: config.maxLifetimeMs,
-      lifetimeJitterMs: config.lifetimeJitterMs,
-      warmTimeoutMs: config.warmTimeoutMs,
-      queryTimeoutMs: config.queryTimeoutMs,
-      sessionSql: sessionSql(limits.version, config.queryTimeoutMs),
-      // Fastify's logger is a pino instance; its public type is the narrower FastifyBaseLogger.
-      logger: fastify.log.child({ component: 'pool' }) as unknown as Logger,
-    });
+    const pool = await openPlannedPool(config, config.databaseUrl, fastify.log, 'primary');
     fastify.decorate('db', pool);
     // Runs after the HTTP server has drained (Fastify closes the server first), so in-flight
     // requests keep their connections to the end.

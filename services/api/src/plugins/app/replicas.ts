@@ -1,14 +1,12 @@
 // Read replicas (DATABASE_REPLICA_URLS): one warm, fixed-size pool per replica, each planned
 // against that server's own max_connections, and the router that sends idempotent reads to them
 // (db/replicas.ts). Without replicas nothing is registered: every statement stays on the primary.
-import { connectionOptions, redactUrl } from '@mokakbab/config';
 import type { FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
 import type { Logger } from 'pino';
-import { DbPool } from '../../db/index.js';
+import type { DbPool } from '../../db/index.js';
 import { ReplicaRouter } from '../../db/replicas.js';
-import { sessionSql } from '../../db/session.js';
-import { decidePoolSize, readLimitsWithRetry } from '../../db/sizing.js';
+import { openPlannedPool } from './db.js';
 import { StartupError } from '../../errors.js';
 
 declare module 'fastify' {
@@ -58,26 +56,7 @@ export default fp(
       const server = url.host;
       const log = fastify.log.child({ component: 'replica', server });
       // The primary's start-up rules: limits read with retries, the plan checked (DB_PLAN_CHECK).
-      const open = async (): Promise<DbPool> => {
-        const replicaConfig = { ...config, databaseUrl: url };
-        const limits = await readLimitsWithRetry(replicaConfig, log);
-        const size = decidePoolSize(replicaConfig, limits, log, 'replica');
-        log.info({ url: redactUrl(url), size, version: limits.version }, 'replica pool');
-        return new DbPool({
-          connection: connectionOptions(url, config.databaseCa),
-          size,
-          warmConcurrency: config.warmConcurrency,
-          connectTimeoutMs: config.connectTimeoutMs,
-          acquireTimeoutMs: config.acquireTimeoutMs,
-          queueLimit: config.queueLimit,
-          maxLifetimeMs: config.maxLifetimeMs,
-          lifetimeJitterMs: config.lifetimeJitterMs,
-          warmTimeoutMs: config.warmTimeoutMs,
-          queryTimeoutMs: config.queryTimeoutMs,
-          sessionSql: sessionSql(limits.version, config.queryTimeoutMs),
-          logger: log as unknown as Logger,
-        });
-      };
+      const open = (): Promise<DbPool> => openPlannedPool(config, url, log, 'replica');
       return { server, open, opening: open() };
     });
     // Like the primary's, a replica plan that does not fit refuses the start; the start waits for
