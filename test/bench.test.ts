@@ -18,7 +18,7 @@ import { fixedRateFor } from '../bench/scenarios/ceiling.js';
 import { tcpDrops, timeline } from '../bench/scenarios/cold.js';
 import { MIX, routeSequence } from '../bench/scenarios/mixed.js';
 import { plannedServers, simulateRollout } from '../bench/lib/fleet-plan.js';
-import { fleetPlanSimulation } from '../bench/scenarios/replicas.js';
+import { FLEET, fleetPlanSimulation } from '../bench/scenarios/replicas.js';
 
 test('flags: full by default, --quick, --only, bounded rounds', () => {
   const args = parseBenchArgs([]);
@@ -153,17 +153,7 @@ test('report and chart render the results they are given', () => {
 });
 
 test('fleet plan: each server planned on its own max_connections, the warm slots on the primary only', () => {
-  const servers = plannedServers(
-    {
-      maxConnections: 500,
-      replicas: 3,
-      maxReplicas: 10,
-      maxSurge: { kind: 'percent', value: 25 },
-      reserved: 20,
-      warmSlots: 2,
-    },
-    [500, 200],
-  );
+  const servers = plannedServers(FLEET.plan, [500, 200]);
   // floor((500 - 20 - 2) / 13), floor((500 - 20) / 13), floor((200 - 20) / 13)
   assert.deepEqual(
     servers.map((s) => [s.name, s.perPod, s.fixed, s.limit]),

@@ -13,7 +13,7 @@ import { buildInstances } from '../src/lifecycle/instances.js';
 export const TEST_JWT_SECRET = 'test-secret-for-the-api-tests-0123456789';
 
 /** The environment of a test API; `overrides` win. */
-export function testEnv(db: TestDatabase, overrides: Record<string, string> = {}): Record<string, string> {
+export function testEnv(db: Pick<TestDatabase, 'url'>, overrides: Record<string, string> = {}): Record<string, string> {
   return {
     DATABASE_URL: db.url.href,
     JWT_SECRET: TEST_JWT_SECRET,

@@ -11,7 +11,7 @@ import type { FastifyInstance } from 'fastify';
 import { createLogger } from '../src/lifecycle/server-options.js';
 import { buildInstances } from '../src/lifecycle/instances.js';
 import type { ReplicaStats } from '../src/db/replicas.js';
-import { bearer, signIn, TEST_JWT_SECRET } from './helper.js';
+import { bearer, signIn, testEnv } from './helper.js';
 
 const DATABASE = 'replicated';
 const READS = 60;
@@ -30,21 +30,12 @@ function urlOf(server: { url: URL }): URL {
 }
 
 async function buildApi(t: TestContext, env: Record<string, string> = {}): Promise<Api> {
-  const config = loadApiConfig({
-    DATABASE_URL: urlOf(set.primary).href,
-    DATABASE_REPLICA_URLS: set.replicas.map((r) => r.urlFor(DATABASE).href).join(','),
-    JWT_SECRET: TEST_JWT_SECRET,
-    PASSWORD_SCRYPT_COST: '16',
-    DB_POOL_SIZE: '4',
-    DB_WARM_TIMEOUT_MS: '10000',
-    SHUTDOWN_DELAY_MS: '0',
-    WARM_ON_BOOT: 'false',
-    WARM_REQUESTS: '0',
-    LOG_LEVEL: 'silent',
-    RATE_LIMIT_AUTH_IP_MAX: '1000000',
-    RATE_LIMIT_AUTH_ACCOUNT_MAX: '1000000',
-    ...env,
-  });
+  const config = loadApiConfig(
+    testEnv(
+      { url: urlOf(set.primary) },
+      { DATABASE_REPLICA_URLS: set.replicas.map((r) => r.urlFor(DATABASE).href).join(','), ...env },
+    ),
+  );
   const { app, admin } = await buildInstances(config, createLogger(config));
   t.after(async () => {
     await app.close();
