@@ -133,3 +133,17 @@ export function planPool(input: PlanInput): PoolPlan {
 export function planReplicaServer(primary: PlanInput, maxConnections: number): PoolPlan {
   return planPool({ ...primary, maxConnections, warmSlots: 0 });
 }
+
+/**
+ * Connections of a pool of `size` that writers (statements that may wait on row locks) can never
+ * hold: `percent` of it rounded down, at least 1 once the pool has 2 (a pool of 1 has nothing to
+ * spare), 0 when `percent` is 0.
+ */
+export function readReserve(size: number, percent: number): number {
+  checkCount('size', size, 1);
+  if (!Number.isFinite(percent) || percent < 0 || percent >= 100) {
+    throw new PlanError(`read reserve percent must be in [0, 100), got ${percent}`);
+  }
+  if (percent === 0 || size < 2) return 0;
+  return Math.max(1, Math.floor((size * percent) / 100));
+}

@@ -146,6 +146,12 @@ export const poolVars = {
     default: 3_000,
     min: 1,
   }),
+  readReservePercent: int('DB_READ_RESERVE_PERCENT', {
+    doc: "Share of the pool that statements which may take locks (writes and transactions) can never hold, so a hot row's lock waits cannot take every connection from the reads (at least 1 connection with a pool of 2 or more; 0: no reserve). Writers beyond it wait for a writer's connection within DB_ACQUIRE_TIMEOUT_MS.",
+    default: 20,
+    min: 0,
+    max: 90,
+  }),
   queueLimit: int('DB_QUEUE_LIMIT', {
     doc: 'Most requests waiting for a connection; one more gets 503 at once.',
     default: 1_000,

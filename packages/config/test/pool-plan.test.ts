@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { parseSurge, planPool, PlanError, surgePods } from '../src/index.js';
+import { parseSurge, planPool, PlanError, readReserve, surgePods } from '../src/index.js';
 
 describe('planPool', () => {
   test('151 connections, 3 replicas, surge 1, reserved 10 gives 35 each', () => {
@@ -84,5 +84,23 @@ describe('surge', () => {
 
   test('rejects anything else', () => {
     for (const bad of ['', '-1', '1.5', '25 %', 'abc', '%']) assert.throws(() => parseSurge(bad), PlanError, bad);
+  });
+});
+
+describe('readReserve', () => {
+  test('a share of the pool rounded down, at least 1 from a pool of 2, none for a pool of 1 or 0 %', () => {
+    assert.equal(readReserve(10, 20), 2);
+    assert.equal(readReserve(50, 20), 10);
+    assert.equal(readReserve(4, 20), 1);
+    assert.equal(readReserve(2, 20), 1);
+    assert.equal(readReserve(1, 20), 0);
+    assert.equal(readReserve(10, 0), 0);
+    assert.equal(readReserve(300, 90), 270);
+  });
+
+  test('an impossible share or size is a PlanError', () => {
+    assert.throws(() => readReserve(10, 100), PlanError);
+    assert.throws(() => readReserve(10, -1), PlanError);
+    assert.throws(() => readReserve(0, 20), PlanError);
   });
 });

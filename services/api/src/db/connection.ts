@@ -25,6 +25,8 @@ export class PooledConnection {
   /** Set by the pool only (it keeps a count per state). */
   state: ConnectionState = 'connecting';
   lifetimeTimer: NodeJS.Timeout | undefined;
+  /** Handed out to a writer through the write gate (database.ts); its release gives the slot back. */
+  writeSlot = false;
 
   constructor(options: ConnectionOptions, onLost: LostListener) {
     this.raw = mysql.createConnection(options);

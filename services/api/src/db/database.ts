@@ -13,7 +13,9 @@ import { performance } from 'node:perf_hooks';
 import type { PooledConnection } from './connection.js';
 import { DeadlineExceededError, operationDeadline } from './deadline.js';
 import { errorCode, isDeadConnectionError, PoolUnavailableError, StatementTimeoutError } from './errors.js';
-import { ConnectionPool } from './pool.js';
+import { ConnectionPool, type PoolOptions } from './pool.js';
+import { describeCounts } from './stats.js';
+import { WriteGate } from './write-gate.js';
 
 export type StatementKind = 'read' | 'write' | 'transaction';
 
@@ -38,6 +40,30 @@ export class DbPool extends ConnectionPool {
   private inFlight = 0;
   private readRouter: ReadRouter | undefined;
   private statementObserver: StatementObserver | undefined;
+  /** Bounds the connections writes hold to the pool less opts.readReserve; none without a reserve. */
+  private readonly writeGate: WriteGate | undefined;
+  /** Connections writes and transactions hold now. */
+  private writeHeld = 0;
+
+  constructor(opts: PoolOptions) {
+    super(opts);
+    const reserve = opts.readReserve ?? 0;
+    if (!Number.isInteger(reserve) || reserve < 0 || (reserve > 0 && reserve >= opts.size)) {
+      throw new RangeError(`readReserve must be an integer in [0, size), got ${reserve} for a pool of ${opts.size}`);
+    }
+    this.writeGate =
+      reserve > 0 ? new WriteGate(opts.size - reserve, opts.queueLimit, () => describeCounts(this.stats())) : undefined;
+  }
+
+  /** Connections writes (and transactions) hold now, the most they may hold, and writes waiting at the gate. */
+  writers(): { inUse: number; limit: number; queued: number } {
+    const gate = this.writeGate;
+    return { inUse: this.writeHeld, limit: gate?.limit ?? this.opts.size, queued: gate?.queued ?? 0 };
+  }
+
+  protected override queuedAcquires(): number {
+    return super.queuedAcquires() + (this.writeGate?.queued ?? 0);
+  }
 
   /** Statements (and transactions) running now. */
   get statementsInFlight(): number {
@@ -48,9 +74,10 @@ export class DbPool extends ConnectionPool {
     this.statementObserver = observer;
   }
 
+  /** A statement that may write or lock rows: on this server, through the write gate. */
   async query<T = unknown>(sql: string, params?: unknown[]): Promise<T> {
     try {
-      return await this.run<T>('write', await this.acquire(false, this.acquireDeadline()), sql, params);
+      return await this.run<T>('write', await this.acquireForWrite(this.acquireDeadline()), sql, params);
     } catch (err) {
       throw this.deadlineError(err);
     }
@@ -125,21 +152,60 @@ export class DbPool extends ConnectionPool {
     return Math.min(this.statementTimeoutMs, leftMs);
   }
 
-  /**
-   * An acquire cut short by the request's deadline (the one acquireDeadline chose) says so, not that
-   * the pool is exhausted. Decided by which deadline was set, not by the clock: timers start from
-   * the event loop's cached time and may fire a little before it.
-   */
+  /** The pool's acquire; its timeout is the request's deadline when that one was set (byRequestDeadline). */
   protected override async acquire(alwaysValidate: boolean, deadline: number): Promise<PooledConnection> {
     try {
       return await super.acquire(alwaysValidate, deadline);
     } catch (err) {
-      const byRequest = deadline === operationDeadline.at();
-      if (byRequest && err instanceof PoolUnavailableError && err.code === 'ACQUIRE_TIMEOUT') {
-        throw new DeadlineExceededError({ cause: err });
+      throw byRequestDeadline(err, deadline);
+    }
+  }
+
+  /**
+   * A connection for a write: a slot of the write gate first (waiting within the same deadline),
+   * then the pool's connection; the slot goes back with the connection (release).
+   */
+  private async acquireForWrite(deadline: number): Promise<PooledConnection> {
+    const gate = this.writeGate;
+    if (!gate) return this.holdForWrite(await this.acquire(false, deadline));
+    // A free slot is taken synchronously, so a write issued before close() is in flight like a read.
+    if (!gate.tryEnter()) {
+      try {
+        await gate.wait(deadline);
+      } catch (err) {
+        this.countRejection(err);
+        throw byRequestDeadline(err, deadline);
       }
+    }
+    let conn: PooledConnection;
+    try {
+      conn = await this.acquire(false, deadline);
+    } catch (err) {
+      gate.leave();
       throw err;
     }
+    return this.holdForWrite(conn);
+  }
+
+  private holdForWrite(conn: PooledConnection): PooledConnection {
+    conn.writeSlot = true;
+    this.writeHeld++;
+    return conn;
+  }
+
+  protected override release(conn: PooledConnection, deadBecause?: unknown): void {
+    super.release(conn, deadBecause);
+    if (conn.writeSlot) {
+      conn.writeSlot = false;
+      this.writeHeld--;
+      this.writeGate?.leave();
+    }
+  }
+
+  /** Also turns away the writes waiting at the gate. */
+  override close(): Promise<void> {
+    this.writeGate?.rejectAll(new PoolUnavailableError('POOL_CLOSED', 'the database pool is closed'));
+    return super.close();
   }
 
   /** A statement timer shorter than the statement limit was set by the time the request had left. */
@@ -150,7 +216,7 @@ export class DbPool extends ConnectionPool {
   }
 
   private async transactionOnce<T>(fn: (conn: TxConnection) => Promise<T>): Promise<T> {
-    const conn = await this.acquire(false, this.acquireDeadline());
+    const conn = await this.acquireForWrite(this.acquireDeadline());
     const startedAt = this.begin();
     let deadBecause: unknown;
     let finished = false;
@@ -221,4 +287,16 @@ export class DbPool extends ConnectionPool {
     this.release(conn);
     return result;
   }
+}
+
+/**
+ * An acquire cut short by the request's deadline (the one acquireDeadline chose) says so, not that
+ * the pool is exhausted. Decided by which deadline was set, not by the clock: timers start from
+ * the event loop's cached time and may fire a little before it.
+ */
+function byRequestDeadline(err: unknown, deadline: number): unknown {
+  const byRequest = deadline === operationDeadline.at();
+  return byRequest && err instanceof PoolUnavailableError && err.code === 'ACQUIRE_TIMEOUT'
+    ? new DeadlineExceededError({ cause: err })
+    : err;
 }

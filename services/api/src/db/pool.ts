@@ -65,6 +65,11 @@ export interface PoolOptions {
   queryTimeoutMs: number;
   /** Run on every new connection; default UTC only (session.ts builds the full one). */
   sessionSql?: string;
+  /**
+   * Connections writes and transactions may never hold, kept for reads (database.ts's write gate;
+   * @mokakbab/config readReserve). Default 0: no reserve.
+   */
+  readReserve?: number;
 }
 
 /** Time-series sinks for the metrics plugin; called on the hot path, so they must be cheap. */
@@ -153,6 +158,16 @@ export class ConnectionPool extends EventEmitter<DbPoolEvents> {
     this.observer = observer;
   }
 
+  /** Acquires waiting now: for a connection, and (database.ts) for a writer's slot before that. */
+  protected queuedAcquires(): number {
+    return this.waiters.length;
+  }
+
+  /** Counts a refusal raised outside acquire (the write gate's) like the pool's own. */
+  protected countRejection(err: unknown): void {
+    if (err instanceof PoolUnavailableError) this.counters.rejected(err.code);
+  }
+
   /** Rejected acquires by reason, since the start. */
   rejections(): Readonly<Record<RejectionReason, number>> {
     return this.counters.rejections;
@@ -164,7 +179,7 @@ export class ConnectionPool extends EventEmitter<DbPoolEvents> {
    */
   expectedWaitMs(): number {
     if (this.count.idle > 0) return 0;
-    return ((this.waiters.length + 1) * this.holdEwmaMs) / this.opts.size;
+    return ((this.queuedAcquires() + 1) * this.holdEwmaMs) / this.opts.size;
   }
 
   /**
@@ -172,7 +187,9 @@ export class ConnectionPool extends EventEmitter<DbPoolEvents> {
    * `overload` rejection when true (the HTTP layer turns the request away before any work).
    */
   overloaded(): boolean {
-    if (this.waiters.length < this.opts.queueLimit && this.expectedWaitMs() <= this.opts.acquireTimeoutMs) return false;
+    if (this.queuedAcquires() < this.opts.queueLimit && this.expectedWaitMs() <= this.opts.acquireTimeoutMs) {
+      return false;
+    }
     this.counters.rejections.overload++;
     return true;
   }
@@ -248,7 +265,7 @@ export class ConnectionPool extends EventEmitter<DbPoolEvents> {
       return conn;
     } catch (err) {
       this.observer?.acquireWait((performance.now() - startedAt) / 1000);
-      if (err instanceof PoolUnavailableError) this.counters.rejected(err.code);
+      this.countRejection(err);
       throw err;
     }
   }
@@ -383,7 +400,7 @@ export class ConnectionPool extends EventEmitter<DbPoolEvents> {
       idle: this.count.idle,
       busy: total - this.count.idle,
       connecting: this.count.connecting,
-      queued: this.waiters.length,
+      queued: this.queuedAcquires(),
       degraded: this.serverFull && total < this.opts.size,
     };
   }

@@ -1,6 +1,6 @@
 // The database pool, sized against the server it finds (like @fastify/mysql, a server that cannot
 // be reached or a plan that does not fit fails at registration, so a bad config shows at boot).
-import { connectionOptions, redactUrl, type ApiConfig } from '@mokakbab/config';
+import { connectionOptions, readReserve, redactUrl, type ApiConfig } from '@mokakbab/config';
 import type { FastifyBaseLogger } from 'fastify';
 import fp from 'fastify-plugin';
 import type { Logger } from 'pino';
@@ -35,6 +35,8 @@ export async function openPlannedPool(
     connectTimeoutMs: config.connectTimeoutMs,
     acquireTimeoutMs: config.acquireTimeoutMs,
     queueLimit: config.queueLimit,
+    // A replica takes reads only; on the primary, writers waiting on a hot row's locks leave these to reads.
+    readReserve: role === 'primary' ? readReserve(size, config.readReservePercent) : 0,
     maxLifetimeMs: config.maxLifetimeMs,
     lifetimeJitterMs: config.lifetimeJitterMs,
     warmTimeoutMs: config.warmTimeoutMs,

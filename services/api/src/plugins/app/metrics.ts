@@ -165,6 +165,17 @@ export default fp(
       },
     });
     poolGauge('db_statements_in_flight', 'Statements and transactions running now.', () => db.statementsInFlight);
+    poolGauge(
+      'db_pool_write_connections',
+      'Writes and transactions holding (or being handed) a connection now; at most db_pool_write_limit.',
+      () => db.writers().inUse,
+    );
+    poolGauge(
+      'db_pool_write_limit',
+      'Most connections writes may hold: the pool less the read reserve (DB_READ_RESERVE_PERCENT).',
+      () => db.writers().limit,
+    );
+    poolGauge('db_pool_queued_writes', "Writes waiting for a writer's connection.", () => db.writers().queued);
 
     // Observed by the pool on the hot path: unlabelled or with children made once, no label objects.
     const acquireWait = new Histogram({
