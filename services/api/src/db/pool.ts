@@ -37,7 +37,7 @@ import {
 } from './errors.js';
 import { UTC_SESSION_SQL } from './session.js';
 import { describeCounts, PoolCounters, type LiveCounts, type PoolStats, type RejectionReason } from './stats.js';
-import { WaiterQueue, type Waiter } from './waiter-queue.js';
+import { WaiterQueue } from './waiter-queue.js';
 
 export interface PoolOptions {
   /** From @mokakbab/config connectionOptions(url). */
@@ -327,22 +327,7 @@ export class ConnectionPool extends EventEmitter<DbPoolEvents> {
         new PoolUnavailableError('QUEUE_FULL', `${this.waiters.length} requests already wait for a connection`),
       );
     }
-    return new Promise<PooledConnection>((resolve, reject) => {
-      const waiter: Waiter<PooledConnection> = {
-        resolve,
-        reject,
-        timer: undefined,
-        since: performance.now(),
-        prev: undefined,
-        next: undefined,
-        queued: false,
-      };
-      waiter.timer = setTimeout(() => {
-        this.waiters.remove(waiter);
-        reject(this.acquireTimeoutError());
-      }, remainingMs);
-      this.waiters.push(waiter);
-    });
+    return this.waiters.wait(remainingMs, () => this.acquireTimeoutError());
   }
 
   /** Gives a busy connection to a waiter (see LIFO_AFTER_SHARE for which), or puts it on the idle stack. */

@@ -1,6 +1,7 @@
 // Acquires waiting for a connection: FIFO normally, newest first under overload (pool.ts). A
 // doubly linked list so that a waiter that times out leaves in O(1) and can never be handed a
 // connection afterwards.
+import { performance } from 'node:perf_hooks';
 
 export interface Waiter<T> {
   resolve(value: T): void;
@@ -20,6 +21,29 @@ export class WaiterQueue<T> {
 
   get length(): number {
     return this.count;
+  }
+
+  /**
+   * A new waiter at the back, rejected with `timeoutError()` after `timeoutMs` unless it was shifted
+   * or popped (and its timer cleared) first; it leaves the queue when it times out.
+   */
+  wait(timeoutMs: number, timeoutError: () => Error): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
+      const waiter: Waiter<T> = {
+        resolve,
+        reject,
+        timer: undefined,
+        since: performance.now(),
+        prev: undefined,
+        next: undefined,
+        queued: false,
+      };
+      waiter.timer = setTimeout(() => {
+        this.remove(waiter);
+        reject(timeoutError());
+      }, timeoutMs);
+      this.push(waiter);
+    });
   }
 
   push(waiter: Waiter<T>): void {

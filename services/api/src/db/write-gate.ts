@@ -6,7 +6,7 @@
 // leaves in O(1) and is never handed a slot afterwards).
 import { performance } from 'node:perf_hooks';
 import { PoolUnavailableError } from './errors.js';
-import { WaiterQueue, type Waiter } from './waiter-queue.js';
+import { WaiterQueue } from './waiter-queue.js';
 
 export class WriteGate {
   readonly limit: number;
@@ -52,22 +52,7 @@ export class WriteGate {
         new PoolUnavailableError('QUEUE_FULL', `${this.waiters.length} writes already wait for a writer's connection`),
       );
     }
-    return new Promise<void>((resolve, reject) => {
-      const waiter: Waiter<void> = {
-        resolve,
-        reject,
-        timer: undefined,
-        since: performance.now(),
-        prev: undefined,
-        next: undefined,
-        queued: false,
-      };
-      waiter.timer = setTimeout(() => {
-        this.waiters.remove(waiter);
-        reject(this.timeoutError());
-      }, remainingMs);
-      this.waiters.push(waiter);
-    });
+    return this.waiters.wait(remainingMs, () => this.timeoutError());
   }
 
   /** Gives the slot back: to the oldest waiter when one waits (the count stays), else to the gate. */
