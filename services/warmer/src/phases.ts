@@ -3,5 +3,9 @@ export const PHASES = [
   'waiting-for-admin',
   'waiting-for-slot',
   'waiting-for-room',
-  'warming', 'verifying', 'replaying', 'ready'] as const;
+  'warming',
+  'verifying',
+  'replaying',
+  'ready',
+] as const;
 export type Phase = (typeof PHASES)[number];
