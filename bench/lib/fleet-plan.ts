@@ -7,9 +7,9 @@
 // towards replicas + maxSurge, so replacements start while the old pods still drain (KEP-3973;
 // `podReplacementPolicy: TerminationComplete` waits for them). Both policies are simulated.
 //
-// The room gate (services/warmer): a new pod's warmer opens its pools only when the server has room
-// for them, i.e. when the pods holding pools, plus this one, times perPod plus fixed fit the limit,
-// or once it has waited the gate's timeout. Until then the pod holds no pool and is not ready, and
+// The room gate (services/warmer): a new pod's warmer opens its pools only when the primary (the
+// first server) has room for them, i.e. when the pods holding pools, plus this one, times perPod
+// plus fixed fit its limit, or once it has waited the gate's timeout. Until then the pod holds no pool and is not ready, and
 // with maxUnavailable 0 the rollout waits on it.
 import { planPool, planReplicaServer, type PlanInput } from '@mokakbab/config';
 
@@ -70,6 +70,8 @@ const MAX_STEPS = 100_000;
 export function simulateRollout(input: RolloutInput): RolloutResult {
   const { replicas, maxSurge, maxUnavailable, warmS, drainS, countTerminating, servers, roomGate } = input;
   if (maxSurge === 0 && maxUnavailable === 0) throw new RangeError('maxSurge and maxUnavailable cannot both be 0');
+  const primary = servers[0];
+  if (!primary) throw new RangeError('a fleet needs at least its primary server');
   let old = replicas;
   /** New pods not ready yet: when each started, and when its warm-up (its pools) began. */
   let starting: { startedAt: number; warmingAt: number | undefined }[] = [];
@@ -105,7 +107,8 @@ export function simulateRollout(input: RolloutInput): RolloutResult {
     for (const p of roomGate ? starting : []) {
       if (p.warmingAt !== undefined) continue;
       const holding = pods() - waitingForRoom();
-      const fits = servers.every((s) => (holding + 1) * s.perPod + s.fixed <= s.limit);
+      // The warmer checks the primary only (its slot session); replicas follow from the pod count.
+      const fits = (holding + 1) * primary.perPod + primary.fixed <= primary.limit;
       const waitedS = t - p.startedAt;
       if (!fits && waitedS < roomGate!.timeoutS) continue;
       p.warmingAt = t;
