@@ -10,7 +10,8 @@
 // The room gate (services/warmer): a new pod's warmer opens its pools only when the primary (the
 // first server) has room for them, i.e. when the pods holding pools, plus this one, times perPod
 // plus fixed fit its limit, or once it has waited the gate's timeout. Until then the pod holds no pool and is not ready, and
-// with maxUnavailable 0 the rollout waits on it.
+// with maxUnavailable 0 the rollout waits on it. The warmer's own check is stricter (another
+// warm-up in progress counts as a whole pool), which can delay a warm-up, never raise the peak.
 import { planPool, planReplicaServer, type PlanInput } from '@mokakbab/config';
 
 export interface FleetServer {

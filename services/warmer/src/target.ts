@@ -274,6 +274,11 @@ export class Target {
       if (settings.roomTimeoutMs === 0) return lease;
 
       const room = await this.#checkRoom(lease, need, waitingSince);
+      if (signal.aborted) {
+        this.#slot = null;
+        await lease.release();
+        return undefined;
+      }
       const waitedMs = waitingSince === undefined ? 0 : Date.now() - waitingSince;
       if (room.verdict === 'room' || waitedMs >= settings.roomTimeoutMs) {
         if (waitingSince !== undefined) {
