@@ -39,8 +39,8 @@ const threadsConnected = async () =>
  * Opens connections until the gate's free count, with the warmer's own slot session counted, is
  * LEFT_FREE: max_connections - reserved - (connected now + the slot session + crowd) = LEFT_FREE.
  */
-async function crowdServer(): Promise<void> {
-  const count = MAX_CONNECTIONS - RESERVED - (await threadsConnected()) - 1 - LEFT_FREE;
+async function crowdServer(leftFree = LEFT_FREE): Promise<void> {
+  const count = MAX_CONNECTIONS - RESERVED - (await threadsConnected()) - 1 - leftFree;
   assert.ok(count > 0, `the server is already too full to crowd (${count})`);
   for (let i = 0; i < count; i++) crowd.push(await mysql.createConnection(connectionOptions(db.url)));
 }
@@ -52,11 +52,11 @@ async function releaseCrowd(): Promise<void> {
 const poolOf = async () =>
   (await getJson<{ target: number; total: number; warm: boolean }>(`${api.adminUrl}/pool`)).body;
 
-const startSidecar = async (env: Record<string, string>) => {
+const startSidecar = async (env: Record<string, string>, target: ApiProcess = api) => {
   const w = await startWarmer({
     DATABASE_URL: db.url.href,
-    WARMER_TARGET: api.adminUrl,
-    WARMER_TARGET_PUBLIC: api.url,
+    WARMER_TARGET: target.adminUrl,
+    WARMER_TARGET_PUBLIC: target.url,
     WARM_SLOTS: '1',
     WARM_SLOT_PREFIX: uniqueSlotPrefix(),
     DB_RESERVED_CONNECTIONS: String(RESERVED),
@@ -144,6 +144,37 @@ test('no room within WARM_ROOM_TIMEOUT_MS: it warms anyway and says so', async (
   assert.equal(line.level, 40, 'as a warning');
   await warmer.stop();
   await releaseCrowd();
+});
+
+test('two pods, room for one pool: one warms, the other waits for room; no deadlock, no double spend', async () => {
+  api = await restartApiCold(api);
+  const second = await startApi({ databaseUrl: db.url, env: { DB_POOL_SIZE: String(POOL_SIZE) } });
+  after(() => second.stop());
+  // Room for one pool and a half: whichever checks first warms; the other then finds too little.
+  await crowdServer(POOL_SIZE + POOL_SIZE / 2);
+  const env = { WARM_SLOTS: '2', WARM_SLOT_PREFIX: uniqueSlotPrefix(), WARM_ROOM_TIMEOUT_MS: '600000' };
+  const pair = [await startSidecar(env, api), await startSidecar(env, second)];
+  const phases = async () => Promise.all(pair.map(async (w) => (await w.status()).targets[0]?.phase));
+  await waitFor('one ready, one waiting for room', async () => {
+    const p = (await phases()).sort();
+    return p[0] === 'ready' && p[1] === 'waiting-for-room' ? true : undefined;
+  });
+  const waiting = (await phases()).indexOf('waiting-for-room');
+  const [t] = (await pair[waiting]!.status()).targets;
+  // It keeps checking and keeps finding less than a pool.
+  await waitFor('another room check', async () => {
+    const [now] = (await pair[waiting]!.status()).targets;
+    return now?.room && now.room.checkedAt !== t?.room?.checkedAt ? now : undefined;
+  });
+  const [still] = (await pair[waiting]!.status()).targets;
+  assert.equal(still?.phase, 'waiting-for-room');
+  assert.ok((still?.room?.free ?? POOL_SIZE) < POOL_SIZE, `free ${still?.room?.free}`);
+  const cold = [api, second][waiting]!;
+  assert.equal((await getJson<{ total: number }>(`${cold.adminUrl}/pool`)).body.total, 0);
+
+  await releaseCrowd();
+  await waitFor('both ready', async () => ((await phases()).every((p) => p === 'ready') ? true : undefined), 30_000);
+  await Promise.all(pair.map((w) => w.stop()));
 });
 
 async function restartApiCold(old: ApiProcess): Promise<ApiProcess> {
