@@ -269,9 +269,13 @@ export class Target {
       });
       if (!lease) return undefined;
       this.#slot = lease.index;
-      this.#timings.slotWaitMs = Math.round(lease.waitMs);
-      metrics.slotWaitSeconds.observe(lease.waitMs / 1000);
-      if (settings.roomTimeoutMs === 0) return lease;
+      // The slot wait of the lease it warms with: the re-takes of a room wait are not slot waits.
+      const warmWith = (): SlotLease => {
+        this.#timings.slotWaitMs = Math.round(lease.waitMs);
+        metrics.slotWaitSeconds.observe(lease.waitMs / 1000);
+        return lease;
+      };
+      if (settings.roomTimeoutMs === 0) return warmWith();
 
       const room = await this.#checkRoom(lease, need, waitingSince);
       if (signal.aborted) {
@@ -297,7 +301,7 @@ export class Target {
             );
           }
         }
-        return lease;
+        return warmWith();
       }
 
       this.#slot = null;
