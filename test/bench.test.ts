@@ -3,9 +3,13 @@
 // itself runs with `pnpm bench`; no figure here depends on timing. The burst client runs against a
 // real loopback server.
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { join, resolve } from 'node:path';
 import { test } from 'node:test';
+import { parseSurge, surgePods } from '@mokakbab/config';
+import { parse as parseYaml } from 'yaml';
 import { parseBenchArgs, PROFILES } from '../bench/lib/args.js';
 import { burst } from '../bench/lib/burst.js';
 import { acceptQueueLength, TCP_DROP_COUNTERS, tcpCounters } from '../bench/lib/kernel.js';
@@ -18,7 +22,7 @@ import { fixedRateFor } from '../bench/scenarios/ceiling.js';
 import { tcpDrops, timeline } from '../bench/scenarios/cold.js';
 import { MIX, routeSequence } from '../bench/scenarios/mixed.js';
 import { plannedServers, simulateRollout } from '../bench/lib/fleet-plan.js';
-import { FLEET, fleetPlanSimulation } from '../bench/scenarios/replicas.js';
+import { BASE_FLEET, FLEET, fleetPlanSimulation, ROOM_GATE } from '../bench/scenarios/replicas.js';
 
 test('flags: full by default, --quick, --only, bounded rounds', () => {
   const args = parseBenchArgs([]);
@@ -173,9 +177,18 @@ test('fleet plan: a rolling update step by step, terminating pods holding their 
   assert.equal(complete.peakPods, 5);
   assert.equal(complete.peak.db, 51);
   assert.deepEqual(complete.over, []);
-  assert.deepEqual(complete.steps[0], { t: 0, old: 4, starting: 1, ready: 0, terminating: 0, connections: { db: 51 } });
+  const step = (t: number, old: number, starting: number, ready: number, terminating: number, db: number) => ({
+    t,
+    old,
+    starting,
+    waitingForRoom: 0,
+    ready,
+    terminating,
+    connections: { db },
+  });
+  assert.deepEqual(complete.steps[0], step(0, 4, 1, 0, 0, 51));
   // At t=2 the first new pod is ready: one old pod starts draining, and nothing new may start yet.
-  assert.deepEqual(complete.steps[2], { t: 2, old: 3, starting: 0, ready: 1, terminating: 1, connections: { db: 51 } });
+  assert.deepEqual(complete.steps[2], step(2, 3, 0, 1, 1, 51));
   // Not counted (the default): replacements start while old pods drain, past replicas + surge.
   const started = simulateRollout({ ...base, countTerminating: false });
   assert.ok(started.peakPods > 5, `peak ${started.peakPods}`);
@@ -188,21 +201,126 @@ test('fleet plan: a rolling update step by step, terminating pods holding their 
   assert.throws(() => simulateRollout({ ...base, maxSurge: 0, countTerminating: true }), /cannot both be 0/);
 });
 
-test('the replicas scenario simulates the prod fleet under both replacement policies', () => {
-  const { table, goals, results } = fleetPlanSimulation();
-  assert.deepEqual(Object.keys(results), [
-    'TerminationStarted, drain 25 s',
-    'TerminationStarted, drain 5 s',
+test('fleet plan: the room gate holds a new pod cold until the pods holding pools leave it room', () => {
+  // The limit fits 5 pods (5 x 10 + 1): replicas + surge, no more.
+  const servers = [{ name: 'db', limit: 51, perPod: 10, fixed: 1 }];
+  const base = { replicas: 4, maxSurge: 1, maxUnavailable: 0, warmS: 2, drainS: 5, countTerminating: false, servers };
+  const ungated = simulateRollout(base);
+  assert.deepEqual(ungated.over, ['db'], 'the default policy alone overruns it');
+  assert.equal(ungated.peak.db, 81);
+  const gated = simulateRollout({ ...base, roomGate: { timeoutS: 60 } });
+  assert.deepEqual(gated.over, []);
+  assert.equal(gated.peak.db, 51);
+  assert.equal(gated.peakPods, 5);
+  // t=2: the first new pod is ready, an old one drains (until t=7) and its replacement starts, but
+  // holds no pool: 3 old + 1 ready + 1 draining already hold 51.
+  assert.deepEqual(gated.steps[2], {
+    t: 2,
+    old: 3,
+    starting: 1,
+    waitingForRoom: 1,
+    ready: 1,
+    terminating: 1,
+    connections: { db: 51 },
+  });
+  // t=7: the drained pod is gone, the waiting one warms.
+  assert.equal(gated.steps[7]?.waitingForRoom, 0);
+  assert.equal(gated.longestRoomWaitS, 5, 'each replacement waits one drain');
+  assert.equal(gated.roomTimeouts, 0);
+  // Paced by the drains: as long as counting terminating pods, longer than the ungated rollout.
+  assert.equal(gated.durationS, simulateRollout({ ...base, countTerminating: true }).durationS);
+  assert.ok(gated.durationS > ungated.durationS);
+  // A timeout shorter than the drain: warmed anyway, past the limit, and counted.
+  const impatient = simulateRollout({ ...base, roomGate: { timeoutS: 3 } });
+  assert.equal(impatient.longestRoomWaitS, 3);
+  assert.equal(impatient.roomTimeouts, 3);
+  assert.deepEqual(impatient.over, ['db']);
+  assert.ok(impatient.peak.db! < ungated.peak.db);
+});
+
+test('the replicas scenario simulates the prod and base fleets with and without the room gate', () => {
+  const { tables, goals, results } = fleetPlanSimulation();
+  const policies = [
+    'TerminationStarted, no room gate, drain 25 s',
+    'TerminationStarted, no room gate, drain 5 s',
+    'TerminationStarted, room gate, drain 25 s',
+    'TerminationStarted, room gate, drain 5 s',
     'TerminationComplete, drain 25 s',
-  ]);
-  const complete = results['TerminationComplete, drain 25 s']!;
-  assert.equal(complete.peakPods, 13, '10 pods + surge 3 at most');
-  assert.deepEqual(complete.over, []);
-  assert.equal(table.rows.length, 3);
+  ];
   assert.deepEqual(
-    goals.map((g) => g.met),
-    Object.values(results).map((r) => r.over.length === 0),
+    Object.keys(results),
+    ['prod', 'base'].flatMap((fleet) => policies.map((p) => `${fleet}: ${p}`)),
   );
+  const peaks = Object.fromEntries(
+    Object.entries(results).map(([k, r]) => [k, [r.peakPods, r.peak.primary, r.over.join(','), r.durationS]]),
+  );
+  assert.deepEqual(peaks, {
+    // prod: 36 per pod, limit 480 on each of the three servers (the primary also holds 2 slot locks).
+    'prod: TerminationStarted, no room gate, drain 25 s': [20, 722, 'primary,replica 1,replica 2', 33],
+    'prod: TerminationStarted, no room gate, drain 5 s': [20, 722, 'primary,replica 1,replica 2', 13],
+    'prod: TerminationStarted, room gate, drain 25 s': [13, 470, '', 108],
+    'prod: TerminationStarted, room gate, drain 5 s': [13, 470, '', 28],
+    'prod: TerminationComplete, drain 25 s': [13, 470, '', 108],
+    // base: 37 per pod, limit 190 (my.cnf's 200 - 10 reserved), 1 slot lock.
+    'base: TerminationStarted, no room gate, drain 25 s': [8, 297, 'primary', 33],
+    'base: TerminationStarted, no room gate, drain 5 s': [8, 297, 'primary', 13],
+    'base: TerminationStarted, room gate, drain 25 s': [5, 186, '', 108],
+    'base: TerminationStarted, room gate, drain 5 s': [5, 186, '', 28],
+    'base: TerminationComplete, drain 25 s': [5, 186, '', 108],
+  });
+  for (const [k, r] of Object.entries(results)) {
+    if (k.includes(', room gate, drain 25 s')) assert.equal(r.longestRoomWaitS, 25, k);
+    if (k.includes(', room gate')) assert.equal(r.roomTimeouts, 0, `${k}: room came before ${ROOM_GATE.timeoutS} s`);
+  }
+  assert.deepEqual(
+    tables.map((t) => t.rows.length),
+    [5, 5],
+  );
+  // Goals on what runs: the gate and TerminationComplete, each fleet; all met.
+  assert.equal(goals.length, 6);
+  assert.ok(goals.every((g) => g.met));
+});
+
+test("the simulated fleets are the manifests' fleets", () => {
+  const root = resolve(import.meta.dirname, '..');
+  const base = Object.fromEntries(
+    readFileSync(join(root, 'infra/k8s/base/config.env'), 'utf8')
+      .split('\n')
+      .filter((l) => /^[A-Z_]+=/.test(l))
+      .map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)]),
+  );
+  const prodKustomization = parseYaml(
+    readFileSync(join(root, 'infra/k8s/overlays/prod/kustomization.yaml'), 'utf8'),
+  ) as {
+    configMapGenerator: { literals: string[] }[];
+  };
+  const prod = {
+    ...base,
+    ...Object.fromEntries(
+      prodKustomization.configMapGenerator[0]!.literals.map((l) => l.split('=', 2) as [string, string]),
+    ),
+  };
+  const myCnf = Number(
+    /^max_connections\s*=\s*(\d+)/m.exec(readFileSync(join(root, 'infra/mysql/my.cnf'), 'utf8'))?.[1],
+  );
+  for (const [env, fleet, maxConnections] of [
+    [base, BASE_FLEET, myCnf],
+    [prod, FLEET, Number(prod.DB_MAX_CONNECTIONS)],
+  ] as const) {
+    assert.deepEqual(
+      {
+        maxConnections,
+        replicas: Number(env.DB_REPLICAS),
+        maxReplicas: Number(env.DB_MAX_REPLICAS),
+        maxSurge: parseSurge(env.DB_MAX_SURGE!),
+        reserved: Number(env.DB_RESERVED_CONNECTIONS),
+        warmSlots: Number(env.WARM_SLOTS),
+      },
+      fleet.plan,
+    );
+    assert.equal(fleet.rollout.replicas, fleet.plan.maxReplicas, 'the rollout at the HPA maximum');
+    assert.equal(fleet.rollout.maxSurge, surgePods(fleet.plan.maxSurge, fleet.plan.maxReplicas));
+  }
 });
 
 test('the burst client: connections first, requests once the server accepted them, error codes kept', async () => {

@@ -6,6 +6,12 @@
 // How the Deployment controller counts: by default pods that have begun terminating no longer count
 // towards replicas + maxSurge, so replacements start while the old pods still drain (KEP-3973;
 // `podReplacementPolicy: TerminationComplete` waits for them). Both policies are simulated.
+//
+// The room gate (services/warmer): a new pod's warmer opens its pools only when the primary (the
+// first server) has room for them, i.e. when the pods holding pools, plus this one, times perPod
+// plus fixed fit its limit, or once it has waited the gate's timeout. Until then the pod holds no pool and is not ready, and
+// with maxUnavailable 0 the rollout waits on it. The warmer's own check is stricter (another
+// warm-up in progress counts as a whole pool), which can delay a warm-up, never raise the peak.
 import { planPool, planReplicaServer, type PlanInput } from '@mokakbab/config';
 
 export interface FleetServer {
@@ -30,12 +36,17 @@ export interface RolloutInput {
   /** true: terminating pods count towards replicas + maxSurge (TerminationComplete). */
   readonly countTerminating: boolean;
   readonly servers: readonly FleetServer[];
+  /** The warmer's room gate (WARM_ROOM_TIMEOUT_MS in seconds); absent: pods warm as soon as they start. */
+  readonly roomGate?: { readonly timeoutS: number } | undefined;
 }
 
 export interface RolloutStep {
   readonly t: number;
   readonly old: number;
+  /** New pods not ready yet: warming, or waiting for room (holding no pool). */
   readonly starting: number;
+  /** Of those, the ones the room gate holds back. */
+  readonly waitingForRoom: number;
   readonly ready: number;
   readonly terminating: number;
   readonly connections: Readonly<Record<string, number>>;
@@ -43,28 +54,40 @@ export interface RolloutStep {
 
 export interface RolloutResult {
   readonly steps: readonly RolloutStep[];
-  /** Most pods holding pools at once. */
+  /** Most pods holding pools at once (a pod the room gate holds back holds none). */
   readonly peakPods: number;
   readonly peak: Readonly<Record<string, number>>;
   /** Servers whose limit the fleet exceeded at some step. */
   readonly over: readonly string[];
   readonly durationS: number;
+  /** Longest a pod waited for room (0 without the gate). */
+  readonly longestRoomWaitS: number;
+  /** Pods that warmed without room, at the gate's timeout. */
+  readonly roomTimeouts: number;
 }
 
 const MAX_STEPS = 100_000;
 
 export function simulateRollout(input: RolloutInput): RolloutResult {
-  const { replicas, maxSurge, maxUnavailable, warmS, drainS, countTerminating } = input;
+  const { replicas, maxSurge, maxUnavailable, warmS, drainS, countTerminating, servers, roomGate } = input;
   if (maxSurge === 0 && maxUnavailable === 0) throw new RangeError('maxSurge and maxUnavailable cannot both be 0');
+  const primary = servers[0];
+  if (!primary) throw new RangeError('a fleet needs at least its primary server');
   let old = replicas;
-  /** Start times of new pods not ready yet; end times of terminating pods. */
-  let starting: number[] = [];
+  /** New pods not ready yet: when each started, and when its warm-up (its pools) began. */
+  let starting: { startedAt: number; warmingAt: number | undefined }[] = [];
   let ready = 0;
+  /** End times of terminating pods. */
   let terminating: number[] = [];
+  let longestRoomWaitS = 0;
+  let roomTimeouts = 0;
   const steps: RolloutStep[] = [];
+  const waitingForRoom = () => starting.filter((p) => p.warmingAt === undefined).length;
+  const pods = () => old + starting.length + ready + terminating.length;
   for (let t = 0; t < MAX_STEPS; t++) {
-    ready += starting.filter((s) => t - s >= warmS).length;
-    starting = starting.filter((s) => t - s < warmS);
+    const warmed = (p: (typeof starting)[number]) => p.warmingAt !== undefined && t - p.warmingAt >= warmS;
+    ready += starting.filter(warmed).length;
+    starting = starting.filter((p) => !warmed(p));
     terminating = terminating.filter((end) => end > t);
     // The controller, until nothing changes this second: scale the old set down as far as
     // availability allows, then the new one up as far as the surge allows.
@@ -77,21 +100,41 @@ export function simulateRollout(input: RolloutInput): RolloutResult {
       }
       const counted = () => old + starting.length + ready + (countTerminating ? terminating.length : 0);
       while (starting.length + ready < replicas && counted() < replicas + maxSurge) {
-        starting.push(t);
+        starting.push({ startedAt: t, warmingAt: roomGate ? undefined : t });
         changed = true;
       }
     }
-    const pods = old + starting.length + ready + terminating.length;
-    const connections = Object.fromEntries(input.servers.map((s) => [s.name, pods * s.perPod + s.fixed]));
-    steps.push({ t, old, starting: starting.length, ready, terminating: terminating.length, connections });
+    // The gate, in start order: each admitted pod's pools count against the next one's check.
+    for (const p of roomGate ? starting : []) {
+      if (p.warmingAt !== undefined) continue;
+      const holding = pods() - waitingForRoom();
+      // The warmer checks the primary only (its slot session); replicas follow from the pod count.
+      const fits = (holding + 1) * primary.perPod + primary.fixed <= primary.limit;
+      const waitedS = t - p.startedAt;
+      if (!fits && waitedS < roomGate!.timeoutS) continue;
+      p.warmingAt = t;
+      longestRoomWaitS = Math.max(longestRoomWaitS, waitedS);
+      if (!fits) roomTimeouts++;
+    }
+    const holding = pods() - waitingForRoom();
+    const connections = Object.fromEntries(servers.map((s) => [s.name, holding * s.perPod + s.fixed]));
+    steps.push({
+      t,
+      old,
+      starting: starting.length,
+      waitingForRoom: waitingForRoom(),
+      ready,
+      terminating: terminating.length,
+      connections,
+    });
     if (old === 0 && starting.length === 0 && terminating.length === 0) break;
   }
-  const peakPods = Math.max(...steps.map((s) => s.old + s.starting + s.ready + s.terminating));
+  const peakPods = Math.max(...steps.map((s) => s.old + s.starting - s.waitingForRoom + s.ready + s.terminating));
   const peak = Object.fromEntries(
-    input.servers.map((s) => [s.name, Math.max(...steps.map((step) => step.connections[s.name]!))]),
+    servers.map((s) => [s.name, Math.max(...steps.map((step) => step.connections[s.name]!))]),
   );
-  const over = input.servers.filter((s) => peak[s.name]! > s.limit).map((s) => s.name);
-  return { steps, peakPods, peak, over, durationS: steps.at(-1)!.t };
+  const over = servers.filter((s) => peak[s.name]! > s.limit).map((s) => s.name);
+  return { steps, peakPods, peak, over, durationS: steps.at(-1)!.t, longestRoomWaitS, roomTimeouts };
 }
 
 /** The servers of a fleet as the API plans them: the primary's plan and one per replica. */

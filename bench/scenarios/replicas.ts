@@ -3,7 +3,7 @@
 // simulation. On one machine the three servers, the API and the client share the CPU, so the
 // 2-replica arm shows the routing's cost and spread, not the capacity replicas add on their own
 // hosts.
-import { httpVars } from '@mokakbab/config';
+import { httpVars, warmerVars } from '@mokakbab/config';
 import { migrate, seed } from '@mokakbab/db';
 import { startReplicationSet, type ReplicationSet } from '@mokakbab/testkit';
 import { plannedServers, simulateRollout, type FleetServer, type RolloutResult } from '../lib/fleet-plan.js';
@@ -39,52 +39,98 @@ export const FLEET = {
   rollout: { replicas: 10, maxSurge: 3, maxUnavailable: 0, warmS: 2 },
 } as const;
 
+/** The base manifests' fleet (2..4 pods, surge 1, 10 reserved, 1 warm slot) on my.cnf's 200 connections, at its HPA maximum. */
+export const BASE_FLEET = {
+  plan: {
+    maxConnections: 200,
+    replicas: 2,
+    maxReplicas: 4,
+    maxSurge: { kind: 'count', value: 1 },
+    reserved: 10,
+    warmSlots: 1,
+  },
+  replicaMaxConnections: [],
+  rollout: { replicas: 4, maxSurge: 1, maxUnavailable: 0, warmS: 2 },
+} as const;
+
 /** How long a terminating pod keeps its pools: at most the delay plus the whole drain; usually about the delay. */
 export function fleetDrainS(): { worstS: number; typicalS: number } {
   const delayS = Number(httpVars.shutdownDelayMs.defaultValue) / 1000;
   return { worstS: delayS + Number(httpVars.shutdownTimeoutMs.defaultValue) / 1000, typicalS: delayS };
 }
 
-/** Both replacement policies over the same fleet, as a table and one goal each. */
-export function fleetPlanSimulation(): { table: Table; goals: Goal[]; results: Record<string, RolloutResult> } {
-  const servers: FleetServer[] = plannedServers(
-    { ...FLEET.plan, maxSurge: { ...FLEET.plan.maxSurge } },
-    FLEET.replicaMaxConnections,
-  );
+/** The warmer's room gate with its default WARM_ROOM_TIMEOUT_MS. */
+export const ROOM_GATE = { timeoutS: Number(warmerVars.roomTimeoutMs.defaultValue) / 1000 } as const;
+
+type Fleet = typeof FLEET | typeof BASE_FLEET;
+
+/**
+ * Each fleet under the default controller policy without and with the warmer's room gate, at the
+ * worst and the usual drain, and under TerminationComplete at the worst: a table per fleet. The
+ * goals are on what runs (the gate, and TerminationComplete); the rows without the gate show the
+ * overrun the gate removes.
+ */
+export function fleetPlanSimulation(): { tables: Table[]; goals: Goal[]; results: Record<string, RolloutResult> } {
   const { worstS, typicalS } = fleetDrainS();
-  // The default policy at the worst and the usual drain; TerminationComplete at the worst.
-  const cases = {
-    [`TerminationStarted, drain ${worstS} s`]: { countTerminating: false, drainS: worstS },
-    [`TerminationStarted, drain ${typicalS} s`]: { countTerminating: false, drainS: typicalS },
-    [`TerminationComplete, drain ${worstS} s`]: { countTerminating: true, drainS: worstS },
-  };
-  const results: Record<string, RolloutResult> = {};
-  const rows: (string | number)[][] = [];
-  const goals: Goal[] = [];
-  for (const [policy, { countTerminating, drainS }] of Object.entries(cases)) {
-    const r = simulateRollout({ ...FLEET.rollout, drainS, countTerminating, servers });
-    results[policy] = r;
-    rows.push([
-      policy,
-      r.peakPods,
-      ...servers.map((s) => `${r.peak[s.name]} / ${s.limit}`),
-      r.over.length === 0 ? 'none' : r.over.join(', '),
-      r.durationS,
-    ]);
-    const worst = Math.max(...servers.map((s) => r.peak[s.name]! - s.limit));
-    goals.push(goal(`fleet plan, ${policy}: most connections over a server's limit`, worst, '<=', 0));
-  }
-  return {
-    table: {
-      caption:
-        `Fleet-plan simulation: ${FLEET.rollout.replicas} pods, surge ${FLEET.rollout.maxSurge}, warm ${FLEET.rollout.warmS} s;` +
-        ` pools per pod ${servers.map((s) => `${s.name} ${s.perPod}`).join(', ')}`,
-      header: ['replacement policy', 'peak pods', ...servers.map((s) => `${s.name} peak / limit`), 'over', 'rollout s'],
-      rows,
+  const cases = [
+    { policy: `TerminationStarted, no room gate, drain ${worstS} s`, countTerminating: false, drainS: worstS },
+    { policy: `TerminationStarted, no room gate, drain ${typicalS} s`, countTerminating: false, drainS: typicalS },
+    {
+      policy: `TerminationStarted, room gate, drain ${worstS} s`,
+      countTerminating: false,
+      drainS: worstS,
+      gated: true,
     },
-    goals,
-    results,
-  };
+    {
+      policy: `TerminationStarted, room gate, drain ${typicalS} s`,
+      countTerminating: false,
+      drainS: typicalS,
+      gated: true,
+    },
+    { policy: `TerminationComplete, drain ${worstS} s`, countTerminating: true, drainS: worstS },
+  ];
+  const fleets: Record<string, Fleet> = { prod: FLEET, base: BASE_FLEET };
+  const results: Record<string, RolloutResult> = {};
+  const tables: Table[] = [];
+  const goals: Goal[] = [];
+  for (const [fleetName, fleet] of Object.entries(fleets)) {
+    const servers: FleetServer[] = plannedServers(
+      { ...fleet.plan, maxSurge: { ...fleet.plan.maxSurge } },
+      fleet.replicaMaxConnections,
+    );
+    const rows: (string | number)[][] = [];
+    for (const { policy, countTerminating, drainS, gated } of cases) {
+      const roomGate = gated ? ROOM_GATE : undefined;
+      const r = simulateRollout({ ...fleet.rollout, drainS, countTerminating, servers, roomGate });
+      results[`${fleetName}: ${policy}`] = r;
+      rows.push([
+        policy,
+        r.peakPods,
+        ...servers.map((s) => `${r.peak[s.name]} / ${s.limit}`),
+        r.over.length === 0 ? 'none' : r.over.join(', '),
+        r.durationS,
+        gated ? r.longestRoomWaitS : '-',
+      ]);
+      if (!gated && !countTerminating) continue;
+      const worst = Math.max(...servers.map((s) => r.peak[s.name]! - s.limit));
+      goals.push(goal(`fleet plan, ${fleetName}, ${policy}: most connections over a server's limit`, worst, '<=', 0));
+    }
+    tables.push({
+      caption:
+        `Fleet-plan simulation, ${fleetName}: ${fleet.rollout.replicas} pods, surge ${fleet.rollout.maxSurge}, warm ${fleet.rollout.warmS} s,` +
+        ` room gate timeout ${ROOM_GATE.timeoutS} s; pools per pod ${servers.map((s) => `${s.name} ${s.perPod}`).join(', ')}`,
+      header: [
+        'replacement policy',
+        'peak pods',
+        ...servers.map((s) => `${s.name} peak / limit`),
+        'over',
+        'rollout s',
+        'longest room wait s',
+      ],
+      rows,
+    });
+  }
+  return { tables, goals, results };
 }
 
 async function comSelects(set: ReplicationSet): Promise<number[]> {
@@ -196,7 +242,7 @@ export async function replicas(ctx: Context): Promise<ScenarioResult> {
             ],
             rows,
           },
-          simulation.table,
+          ...simulation.tables,
         ],
         goals,
         rounds: { reads: raw, fleet: simulation.results },

@@ -434,6 +434,11 @@ export const warmerVars = {
     default: 60_000,
     min: 1,
   }),
+  roomTimeoutMs: int('WARM_ROOM_TIMEOUT_MS', {
+    doc: "Longest a warm-up waits for room on the server (max_connections - DB_RESERVED_CONNECTIONS - Threads_connected >= the pool's size) before it warms anyway; 0 turns the room check off.",
+    default: 60_000,
+    min: 0,
+  }),
   replayFile: optional(
     str('WARMER_REPLAY_FILE', { doc: 'JSON file of warm-up requests to replay against the public port.' }),
   ),

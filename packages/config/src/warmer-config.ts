@@ -1,7 +1,13 @@
 import { ConfigError, readEnv, type Env } from './env.js';
 import { DEFAULT_PORTS, databaseVars, planVars, warmerVars } from './variables.js';
 
-export const warmerConfigVars = { ...databaseVars, warmSlots: planVars.warmSlots, ...warmerVars };
+// DB_RESERVED_CONNECTIONS: the room check keeps the same reserve free that the pool plan does.
+export const warmerConfigVars = {
+  ...databaseVars,
+  warmSlots: planVars.warmSlots,
+  reserved: planVars.reserved,
+  ...warmerVars,
+};
 
 export type WarmerConfig = ReturnType<typeof readWarmerEnv>;
 

@@ -8,6 +8,7 @@ export type ErrorKind =
   | 'warm-failed'
   | 'verify'
   | 'slot-database'
+  | 'room-check'
   | 'replay'
   | 'discovery'
   | 'restart';
@@ -16,6 +17,8 @@ export interface WarmerMetrics {
   readonly registry: Registry;
   readonly warmSeconds: Histogram;
   readonly slotWaitSeconds: Histogram;
+  readonly roomWaitSeconds: Histogram;
+  readonly roomTimeouts: Counter;
   readonly replayFailures: Counter;
   readonly errors: Counter<'kind'>;
 }
@@ -56,6 +59,17 @@ export function createMetrics(snapshot: () => { phases: readonly Phase[]; ready:
       name: 'warmer_slot_wait_seconds',
       help: 'Time a target waited for a fleet warm slot.',
       buckets: [0.01, 0.05, 0.1, 0.5, 1, 2, 5, 10, 30, 60, 120],
+      registers: [registry],
+    }),
+    roomWaitSeconds: new Histogram({
+      name: 'warmer_room_wait_seconds',
+      help: 'Time a warm-up waited for room on the server (only warm-ups that had to wait).',
+      buckets: [0.5, 1, 2, 5, 10, 20, 30, 60, 120, 300],
+      registers: [registry],
+    }),
+    roomTimeouts: new Counter({
+      name: 'warmer_room_timeouts_total',
+      help: 'Warm-ups that found no room within WARM_ROOM_TIMEOUT_MS and warmed anyway.',
       registers: [registry],
     }),
     replayFailures: new Counter({

@@ -20,7 +20,23 @@ export interface SlotLease {
   readonly name: string;
   /** Time spent waiting for a free slot (DB retries included). */
   readonly waitMs: number;
+  /** The server's connection count, read on the slot's own session (see ServerRoom). */
+  room(): Promise<ServerRoom>;
   release(): Promise<void>;
+}
+
+/** What the room check reads, on the session that holds the slot. */
+export interface ServerRoom {
+  /** @@GLOBAL.max_connections. */
+  readonly maxConnections: number;
+  /** SHOW GLOBAL STATUS Threads_connected: every open session, this slot's own included. */
+  readonly threadsConnected: number;
+  /**
+   * The fleet's other slots that are held. Each holder is checking or warming (a warmer that finds
+   * no room gives its slot back), so its pool may still open connections Threads_connected does not
+   * show yet: two holders checking at once would otherwise both see the same free connections.
+   */
+  readonly otherHolders: number;
 }
 
 /** How often (by default) a connection that holds a slot sends `DO 1`, so a healthy holder is never idle for long. */
@@ -152,6 +168,11 @@ export class FleetSlots {
       index,
       name: this.#name(index),
       waitMs,
+      room: async () => {
+        const conn = this.#conn;
+        if (this.#held.get(index) !== token || !conn) throw new Error(`slot ${index} was lost with its connection`);
+        return this.#room(conn, index);
+      },
       release: async () => {
         if (released) return;
         released = true;
@@ -175,6 +196,32 @@ export class FleetSlots {
         }
       },
     };
+  }
+
+  /**
+   * SHOW GLOBAL STATUS and @@GLOBAL.max_connections need no privilege and read the same on MySQL 8.4
+   * and MariaDB 10.11 (their status tables are not: performance_schema vs information_schema).
+   */
+  async #room(conn: mysql.Connection, index: number): Promise<ServerRoom> {
+    const timeout = this.#opts.queryTimeoutMs;
+    const others = Array.from({ length: this.#opts.slots }, (_, i) => i).filter((i) => i !== index);
+    const holders = others.length === 0 ? '0' : others.map(() => '(IS_USED_LOCK(?) IS NOT NULL)').join(' + ');
+    const [limits] = await conn.query<mysql.RowDataPacket[]>({
+      sql: `SELECT @@GLOBAL.max_connections AS maxConnections, ${holders} AS otherHolders`,
+      values: others.map((i) => this.#name(i)),
+      timeout,
+    });
+    const [status] = await conn.query<mysql.RowDataPacket[]>({
+      sql: "SHOW GLOBAL STATUS LIKE 'Threads_connected'",
+      timeout,
+    });
+    const room = {
+      maxConnections: Number(limits[0]?.maxConnections),
+      threadsConnected: Number(status[0]?.Value),
+      otherHolders: Number(limits[0]?.otherHolders),
+    };
+    if (!Object.values(room).every(Number.isInteger)) throw new Error(`unexpected answer ${JSON.stringify(room)}`);
+    return room;
   }
 
   #name(index: number): string {

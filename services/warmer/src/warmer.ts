@@ -13,6 +13,8 @@ const DEFAULT_SETTINGS = {
   requestTimeoutMs: 2_000,
   backoff: { initialMs: 100, maxMs: 2_000 },
   watchFailureLimit: 3,
+  // Room comes back as old pods finish draining (seconds): a ceiling of 2 s notices it soon enough.
+  roomBackoff: { initialMs: 250, maxMs: 2_000 },
 } as const;
 
 /**
@@ -173,6 +175,8 @@ export class Warmer {
       warmTimeoutMs: c.warmTimeoutMs,
       replayDurationMs: c.replayDurationMs,
       replayConnections: c.replayConnections,
+      roomTimeoutMs: c.roomTimeoutMs,
+      reservedConnections: c.reserved,
     };
   }
 }

@@ -65,13 +65,18 @@ test('/live, /ready with reasons, /status and /metrics while the target is down'
     'pool',
     'publicUrl',
     'ready',
+    'room',
     'slot',
     'timings',
   ]);
+  assert.equal(target?.room, null, 'no room check before a slot');
 
   const metrics = await (await fetch(`${w.url}/metrics`)).text();
   assert.match(metrics, /warmer_targets\{phase="waiting-for-admin"\} 1/);
   assert.match(metrics, /warmer_ready 0/);
+  assert.match(metrics, /warmer_targets\{phase="waiting-for-room"\} 0/);
+  assert.match(metrics, /^warmer_room_wait_seconds_count 0$/m);
+  assert.match(metrics, /^warmer_room_timeouts_total 0$/m);
   assert.match(metrics, /warmer_errors_total\{kind="admin-unreachable"\} \d+/);
   assert.match(metrics, /^warmer_process_cpu_seconds_total /m);
   assert.match(metrics, /^warmer_nodejs_eventloop_lag_seconds /m);

@@ -146,3 +146,33 @@ test("the slot session's wait_timeout follows the warm timeout, and a held lease
     await slots.close();
   }
 });
+
+test("a lease reads the server's room on its own session: max_connections, connections, other holders", async () => {
+  const p = prefix();
+  const one = new FleetSlots({ databaseUrl: db.url, slots: 2, prefix: p, backoff: fast, warmTimeoutMs });
+  const two = new FleetSlots({ databaseUrl: db.url, slots: 2, prefix: p, backoff: fast, warmTimeoutMs });
+  const ac = new AbortController();
+  try {
+    const [limit] = await db.query<{ m: number }[]>('SELECT @@GLOBAL.max_connections AS m');
+    const a = await one.acquire(ac.signal);
+    assert.ok(a);
+    const alone = await a.room();
+    assert.equal(alone.maxConnections, Number(limit!.m));
+    assert.equal(alone.otherHolders, 0);
+    // The harness's session and this slot's at least.
+    assert.ok(alone.threadsConnected >= 2, `Threads_connected ${alone.threadsConnected}`);
+    const b = await two.acquire(ac.signal);
+    assert.ok(b);
+    const both = await a.room();
+    assert.equal(both.otherHolders, 1, 'the other warmer holds a slot: it may be warming');
+    // A server shared with other test files moves on its own: only a floor is certain.
+    assert.ok(both.threadsConnected >= 3, "the harness's and both warmers' sessions");
+    assert.equal((await b.room()).otherHolders, 1);
+    await b.release();
+    assert.equal((await a.room()).otherHolders, 0);
+    await a.release();
+    await assert.rejects(a.room(), /slot 0 was lost with its connection/);
+  } finally {
+    await Promise.all([one.close(), two.close()]);
+  }
+});
