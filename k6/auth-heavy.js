@@ -1,10 +1,14 @@
 // @ts-check
 // Many distinct users: each VU signs in as its own seeded member, calls authenticated endpoints with
 // that token, and signs in again now and then (a fresh token the verification cache has not seen).
-// Stresses JWT verification, the cache's hit path and its bound.
-//   k6 run auth-heavy.js  (-e VUS=200 -e DURATION=1m -e MEMBERS=2000)
+// Stresses JWT verification, the cache's hit path and its bound. Sign-ins are part of what it
+// measures, so it makes them for real, as clients of an API with a hashing cap: more VUs than
+// PASSWORD_HASH_MAX_CONCURRENT get 503 HASHING_BUSY, wait its Retry-After and try again
+// (`sign_in_rejected{reason:HASHING_BUSY}` counts them, `sign_in_time` includes the waits). Run it
+// against an API started with k6/load.env: from one address its sign-ins exceed the default limits.
+//   k6 run auth-heavy.js  (-e VUS=100 -e DURATION=1m -e MEMBERS=2000)
 import http from 'k6/http';
-import { authorized, signIn } from './lib/auth.js';
+import { SIGN_IN, SIGN_IN_THRESHOLDS, authorized, signIn } from './lib/auth.js';
 import { expectStatus, randomId } from './lib/checks.js';
 import { ARTICLES, BASE_URL, MEMBERS, envInt, envString } from './lib/config.js';
 import { summaryFiles } from './lib/summary.js';
@@ -22,14 +26,18 @@ export const options = {
       duration: envString('DURATION', '1m'),
     },
   },
-  thresholds: {
-    http_req_failed: ['rate<0.01'],
-    // scrypt per sign-in is deliberate work; verifying a token must stay cheap next to it.
-    'http_req_duration{name:POST /auth/sign-in}': ['p(95)<500'],
-    'http_req_duration{name:GET /members/:id}': ['p(95)<50'],
-    'http_req_duration{name:GET /participations/articles/:articleId}': ['p(95)<75'],
-    checks: ['rate>0.99'],
-  },
+  thresholds: Object.assign(
+    {
+      http_req_failed: ['rate<0.01'],
+      // scrypt per sign-in is deliberate work; verifying a token must stay cheap next to it. Only
+      // the sign-ins that hashed (200): a HASHING_BUSY answer is immediate and would pull p95 down.
+      ['http_req_duration{name:' + SIGN_IN + ',status:200}']: ['p(95)<500'],
+      'http_req_duration{name:GET /members/:id}': ['p(95)<50'],
+      'http_req_duration{name:GET /participations/articles/:articleId}': ['p(95)<75'],
+      checks: ['rate>0.99'],
+    },
+    SIGN_IN_THRESHOLDS,
+  ),
 };
 
 /** The token of this VU (module state is per VU in k6). */
