@@ -82,16 +82,13 @@ export function signInPair(id) {
 }
 
 /**
+ * The `code` of the API's error body, else the status (a proxy's page is no JSON).
  * @param {import('k6/http').RefinedResponse<any>} res
  * @returns {string}
  */
 function errorCode(res) {
-  try {
-    const body = /** @type {{ code?: unknown }} */ (res.json());
-    return typeof body.code === 'string' ? body.code : String(res.status);
-  } catch (_) {
-    return String(res.status);
-  }
+  const match = /"code"\s*:\s*"([A-Z_]+)"/.exec(String(res.body));
+  return match ? match[1] : String(res.status);
 }
 
 /**
