@@ -21,10 +21,14 @@ export const signInTime = new Trend('sign_in_time', true);
 
 /**
  * The thresholds every scenario that signs in carries: a 429 means the API was started without the
- * load configuration (k6/load.env), and what the run measured is the rate limit.
+ * load configuration (k6/load.env), and what the run measured is the rate limit. HASHING_BUSY has
+ * no bound (more VUs than the cap meet it by design); listed so the summary shows its count.
  * @type {Record<string, string[]>}
  */
-export const SIGN_IN_THRESHOLDS = { 'sign_in_rejected{reason:RATE_LIMITED}': ['count==0'] };
+export const SIGN_IN_THRESHOLDS = {
+  'sign_in_rejected{reason:RATE_LIMITED}': ['count==0'],
+  'sign_in_rejected{reason:HASHING_BUSY}': [],
+};
 
 // 429 and 503 with Retry-After are answers this client handles (it waits and tries again), so they
 // do not count in http_req_failed; sign_in_rejected counts them instead. Only the sign-in request
