@@ -3,9 +3,12 @@
 // list and details, participant lists), some joins and cancellations, a few new articles and token
 // refreshes. Each VU is its own seeded member (its joins, its refresh token), at a constant arrival
 // rate. Shows the pool under writes: transactions, the unique (article, member) key, row locks.
-//   k6 run mixed.js  (-e RATE=100 -e DURATION=1m -e MEMBERS=1000 -e TOKENS_FILE=results/tokens.json)
+// A VU starts with its member's pair from TOKENS_FILE, else signs in on its first call (honouring
+// HASHING_BUSY's Retry-After). Its refreshes (about 1 a second at 50/s) exceed the default
+// per-address refresh limit from one k6 box: run it against an API started with k6/load.env.
+//   k6 run mixed.js  (-e RATE=100 -e DURATION=1m -e MEMBERS=1000 -e TOKENS_FILE=$PWD/k6/results/tokens.json)
 import http from 'k6/http';
-import { JSON_HEADERS, authorized, signInPair, tokensFile } from './lib/auth.js';
+import { JSON_HEADERS, SIGN_IN_THRESHOLDS, authorized, signInPair, tokensFile } from './lib/auth.js';
 import { expectStatus, randomId } from './lib/checks.js';
 import { ARTICLES, BASE_URL, MEMBERS, envInt, envString } from './lib/config.js';
 import { summaryFiles } from './lib/summary.js';
@@ -38,16 +41,19 @@ export const options = {
     },
   },
   summaryTrendStats: ['avg', 'med', 'p(90)', 'p(95)', 'p(99)', 'max'],
-  thresholds: {
-    http_req_failed: ['rate<0.01'],
-    dropped_iterations: ['count==0'],
-    'http_req_duration{name:GET /articles}': ['p(95)<100'],
-    'http_req_duration{name:POST /participations}': ['p(95)<150'],
-    'http_req_duration{name:DELETE /participations/:id}': ['p(95)<150'],
-    'http_req_duration{name:POST /articles}': ['p(95)<150'],
-    'http_req_duration{name:POST /auth/access-token}': ['p(95)<150'],
-    checks: ['rate>0.99'],
-  },
+  thresholds: Object.assign(
+    {
+      http_req_failed: ['rate<0.01'],
+      dropped_iterations: ['count==0'],
+      'http_req_duration{name:GET /articles}': ['p(95)<100'],
+      'http_req_duration{name:POST /participations}': ['p(95)<150'],
+      'http_req_duration{name:DELETE /participations/:id}': ['p(95)<150'],
+      'http_req_duration{name:POST /articles}': ['p(95)<150'],
+      'http_req_duration{name:POST /auth/access-token}': ['p(95)<150'],
+      checks: ['rate>0.99'],
+    },
+    SIGN_IN_THRESHOLDS,
+  ),
 };
 
 /** Reference ids a new article may use: those of a seeded article. */
@@ -72,10 +78,15 @@ function session() {
   return tokens;
 }
 
+const JOIN_ANSWERS = http.expectedStatuses(201, 409);
+
 function join() {
   const route = 'POST /participations';
   const params = authorized(session().accessToken, route);
   params.headers = Object.assign({}, params.headers, JSON_HEADERS);
+  // A 409 (this member already joined that article: a realistic double tap) is an answer, not a
+  // failed request: without this it counted against http_req_failed's 1 % while its check passed.
+  params.responseCallback = JOIN_ANSWERS;
   const res = http.post(BASE_URL + '/participations', JSON.stringify({ articleId: randomId(ARTICLES) }), params);
   // 409: this member already joined that article (a realistic double tap), not a failure.
   if (res.status === 201) joined.push(/** @type {{ id: number }} */ (res.json()).id);

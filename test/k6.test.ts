@@ -1,14 +1,18 @@
-// The k6 scenarios against a local stack (a real API process on a throwaway database): each runs a
-// few seconds at a low rate, answers correctly (no failed check) and leaves its summary as JSON and
-// text in the results folder. Skipped with a message when no `k6` binary is on PATH. The token
-// minter (`pnpm k6:tokens`) needs no k6 and always runs.
+// The k6 scenarios against a local stack (a real API process on a throwaway database, started with
+// the load configuration k6/load.env, as the README tells a load tester to start theirs): each runs
+// a few seconds at a low rate, one after the other against that one API, answers correctly (no
+// failed check, no sign-in turned away with 429 or 503) and leaves its summary as JSON and text in
+// the results folder. Skipped with a message when no `k6` binary is on PATH. The token minter
+// (`pnpm k6:tokens`) and the checks of the load configuration need no k6 and always run.
 import assert from 'node:assert/strict';
 import { execFile, spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { promisify } from 'node:util';
+import { parseEnv, promisify } from 'node:util';
 import { after, before, describe, test } from 'node:test';
+import { parse } from 'yaml';
+import { apiVars } from '@mokakbab/config';
 import { createTestDatabase, type TestDatabase, getJson, waitFor } from '@mokakbab/testkit';
 import { startApi, type ApiProcess } from './helpers/processes.js';
 
@@ -19,6 +23,9 @@ const SCENARIOS = readdirSync(join(ROOT, 'k6')).filter((f) => f.endsWith('.js'))
 const SEED = { members: 20, articles: 10, participations: 20 };
 // k6 exits 99 when a threshold failed: latency bounds are for real runs, not a shared test machine.
 const THRESHOLDS_FAILED = 99;
+// The one definition of the API's settings for a load test, read the way Compose's env_file reads it.
+const LOAD_ENV_FILE = 'k6/load.env';
+const LOAD_ENV = parseEnv(readFileSync(join(ROOT, LOAD_ENV_FILE), 'utf8'));
 
 interface Summary {
   metrics: Record<string, { values: Record<string, number> }>;
@@ -31,7 +38,7 @@ let dir: string;
 before(async () => {
   db = await createTestDatabase();
   await db.seed(SEED);
-  api = await startApi({ databaseUrl: db.url, env: { WARM_ON_BOOT: 'true' } });
+  api = await startApi({ databaseUrl: db.url, env: { ...LOAD_ENV, WARM_ON_BOOT: 'true' } });
   await waitFor('the API ready', async () =>
     (await getJson(`${api.url}/health/ready`)).status === 200 ? true : undefined,
   );
@@ -43,26 +50,30 @@ after(async () => {
   await db?.close();
 });
 
-test('pnpm k6:tokens --count N writes working token pairs for members 1..N', async () => {
-  const out = join(dir, 'tokens.json');
-  await run(
-    process.execPath,
-    [
-      '--conditions=source',
-      '--import',
-      'tsx',
-      'scripts/k6-tokens.ts',
-      '--count',
-      '3',
-      '--base-url',
-      api.url,
-      '--out',
-      out,
-    ],
-    { cwd: ROOT, timeout: 60_000 },
-  );
+test('k6/load.env names only API variables, and the Compose load override gives the API exactly that file', () => {
+  const known = new Set(Object.values(apiVars).map((spec) => spec.name));
+  assert.ok(Object.keys(LOAD_ENV).length > 0);
+  for (const name of Object.keys(LOAD_ENV)) assert.ok(known.has(name), `${name} is not an API variable`);
+  const override = parse(readFileSync(join(ROOT, 'k6/compose.load.yaml'), 'utf8')) as {
+    services: Record<string, { env_file?: string[] }>;
+  };
+  assert.deepEqual(Object.keys(override.services), ['api'], 'the override changes the API only');
+  // Compose resolves an override's paths against the first file's folder, infra/compose/.
+  const files = (override.services.api?.env_file ?? []).map((f) => resolve(ROOT, 'infra/compose', f));
+  assert.deepEqual(files, [join(ROOT, LOAD_ENV_FILE)]);
+});
+
+/** `pnpm k6:tokens --count <count>` against the test API (or `baseUrl`), into `out`. */
+async function mintTokens(count: number, out: string, baseUrl = api.url): Promise<void> {
+  const args = ['--conditions=source', '--import', 'tsx', 'scripts/k6-tokens.ts'];
+  args.push('--count', String(count), '--base-url', baseUrl, '--out', out);
+  await run(process.execPath, args, { cwd: ROOT, timeout: 60_000 });
+}
+
+/** Entry i of the file at `out` is a working pair of member i + 1. */
+async function assertTokenPairs(out: string, count: number): Promise<void> {
   const pairs = JSON.parse(readFileSync(out, 'utf8')) as { accessToken: string; refreshToken: string }[];
-  assert.equal(pairs.length, 3);
+  assert.equal(pairs.length, count);
   for (const [i, pair] of pairs.entries()) {
     const res = await getJson<{ id: number }>(`${api.url}/members/${i + 1}`, {
       headers: { authorization: `Bearer ${pair.accessToken}` },
@@ -70,6 +81,35 @@ test('pnpm k6:tokens --count N writes working token pairs for members 1..N', asy
     assert.equal(res.status, 200);
     assert.equal(res.body.id, i + 1, 'entry i is member i + 1');
     assert.ok(pair.refreshToken);
+  }
+}
+
+let minted: Promise<string> | undefined;
+/** One tokens file for every seeded member, minted once (mixed spends only its refresh tokens). */
+const scenarioTokens = (): Promise<string> => {
+  const out = join(dir, 'scenario-tokens.json');
+  minted ??= mintTokens(SEED.members, out).then(() => out);
+  return minted;
+};
+
+test('pnpm k6:tokens --count N writes working token pairs for members 1..N', async () => {
+  const out = join(dir, 'tokens.json');
+  await mintTokens(3, out);
+  await assertTokenPairs(out, 3);
+});
+
+test('pnpm k6:tokens waits out a 429 per its Retry-After and mints every pair', async () => {
+  // The default limits in small: 2 sign-ins per address per second. 4 pairs need a second window.
+  const limited = await startApi({
+    databaseUrl: db.url,
+    env: { RATE_LIMIT_AUTH_IP_MAX: '2', RATE_LIMIT_WINDOW_MS: '1000' },
+  });
+  try {
+    const out = join(dir, 'limited-tokens.json');
+    await mintTokens(4, out, limited.url);
+    await assertTokenPairs(out, 4);
+  } finally {
+    await limited.stop();
   }
 });
 
@@ -86,7 +126,7 @@ describe(
         // k6 writes handleSummary's files but does not create their folder.
         const results = join(dir, scenario);
         mkdirSync(results);
-        const env = {
+        const env: Record<string, string> = {
           BASE_URL: api.url,
           DURATION: '3s',
           RATE: '10',
@@ -96,6 +136,11 @@ describe(
           ARTICLES: String(SEED.articles),
           RESULTS_DIR: results,
         };
+        // mixed and steady take their tokens from a `pnpm k6:tokens` file, as their README commands
+        // may: mixed's own sign-ins would be as many at once as VUs start together, more than the
+        // hashing cap on a slow machine (a 503 that depends on timing). The spike signs in once in
+        // setup(), auth-heavy with 4 VUs against a cap of 4: never turned away.
+        if (scenario === 'mixed.js' || scenario === 'steady.js') env.TOKENS_FILE = await scenarioTokens();
         const args = [
           'run',
           '--quiet',
@@ -115,6 +160,15 @@ describe(
         const summary = JSON.parse(readFileSync(join(results, files[0]!), 'utf8')) as Summary;
         assert.ok((summary.metrics.http_reqs?.values.count ?? 0) > 0, 'requests were sent');
         assert.equal(summary.metrics.checks?.values.fails, 0, `no wrong answer:\n${k6.stdout.slice(-2000)}`);
+        // A sign-in waited out (429 RATE_LIMITED, 503 HASHING_BUSY) passes its check in the end:
+        // these runs stay under the hashing cap (at most VUS=4 sign-ins at once) and the raised
+        // limits, so any is a wrong configuration.
+        assert.equal(
+          summary.metrics.sign_in_rejected?.values.count ?? 0,
+          0,
+          `no sign-in turned away:\n${k6.stdout.slice(-2000)}`,
+        );
+        if (env.TOKENS_FILE) assert.equal(summary.metrics.sign_in_time, undefined, 'no sign-in with a tokens file');
         const text = readFileSync(join(results, files[1]!), 'utf8');
         assert.match(text, new RegExp(`^${name}: [\\d.]+ s, thresholds `));
         assert.match(text, /^ {2}http_req_duration: avg=/m);
