@@ -773,7 +773,7 @@ describe("the API's launcher: services/api/run.sh", () => {
   // malloc settings removed first).
   const launch = (expression: string, extra: Record<string, string> = {}) => {
     const env = Object.fromEntries(
-      Object.entries(process.env).filter(([k]) => k !== 'NODE_OPTIONS' && k !== 'MALLOC_MMAP_THRESHOLD_'),
+      Object.entries(process.env).filter(([k]) => k !== 'NODE_OPTIONS' && k !== 'GLIBC_TUNABLES'),
     );
     return execFileSync('sh', [LAUNCHER, '-p', expression], {
       cwd: ROOT,
@@ -797,7 +797,10 @@ describe("the API's launcher: services/api/run.sh", () => {
   test('node gets its flags: the heap limit is the old generation plus three semi-spaces', () => {
     assert.ok(flagMb('max-semi-space-size') > 0 && flagMb('max-old-space-size') > 0, nodeOptions);
     assert.equal(Number(launch(HEAP_LIMIT_MB)), flagMb('max-old-space-size') + 3 * flagMb('max-semi-space-size'));
-    assert.equal(launch('process.env.MALLOC_MMAP_THRESHOLD_'), '131072');
+    assert.match(
+      launch('process.env.GLIBC_TUNABLES'),
+      /^glibc\.malloc\.mmap_threshold=131072:glibc\.malloc\.hugetlb=1$/,
+    );
   });
 
   test('a value in the environment wins, and node replaces the shell (same pid)', () => {
@@ -805,7 +808,10 @@ describe("the API's launcher: services/api/run.sh", () => {
       Number(launch(HEAP_LIMIT_MB, { NODE_OPTIONS: '--max-old-space-size=512 --max-semi-space-size=8' })),
       512 + 24,
     );
-    assert.equal(launch('process.env.MALLOC_MMAP_THRESHOLD_', { MALLOC_MMAP_THRESHOLD_: '262144' }), '262144');
+    assert.equal(
+      launch('process.env.GLIBC_TUNABLES', { GLIBC_TUNABLES: 'glibc.malloc.arena_max=2' }),
+      'glibc.malloc.arena_max=2',
+    );
     const out = execFileSync('sh', ['-c', `echo $$; exec sh ${LAUNCHER} -p process.pid`], {
       cwd: ROOT,
       encoding: 'utf8',

@@ -1,7 +1,7 @@
 // What every scenario gets (the database, tokens, a way to start APIs) and what it returns (tables
 // and goals, rendered into report.md; the raw figures go to bench/results/<scenario>.json).
 import { generateKeyPairSync } from 'node:crypto';
-import { startApi, waitFor200, type ApiProcess } from './api-process.js';
+import { startApi, waitFor200, type ApiProcess, type StartOptions } from './api-process.js';
 import type { BenchArgs, Scenario } from './args.js';
 import { burst, type BurstOptions } from './burst.js';
 import { cpuMeter } from './cpu.js';
@@ -66,7 +66,12 @@ export interface Context {
     measure: (arm: A, round: number) => Promise<R>,
   ): Promise<Record<A, R[]>>;
   /** Starts an API with apiEnv(extra) (or another entry) and waits for /health/ready. */
-  startReady(extra?: Record<string, string>, algorithm?: JwtAlgorithm, entry?: string): Promise<ApiProcess>;
+  startReady(
+    extra?: Record<string, string>,
+    algorithm?: JwtAlgorithm,
+    entry?: string,
+    options?: StartOptions,
+  ): Promise<ApiProcess>;
 }
 
 const TOKEN_COUNT = 300;
@@ -122,8 +127,8 @@ export function createContext(
       return set;
     },
     alternate: (arms, measure) => alternate(args.rounds, arms, measure, () => db.settle()),
-    async startReady(extra = {}, algorithm = 'HS256', entry?: string) {
-      const api = await startApi(ctx.apiEnv(extra, algorithm), entry);
+    async startReady(extra = {}, algorithm = 'HS256', entry?: string, options?: StartOptions) {
+      const api = await startApi(ctx.apiEnv(extra, algorithm), entry, options);
       try {
         await waitFor200(`${api.url}/health/ready`, api);
       } catch (err) {
