@@ -1,7 +1,7 @@
 // The bench's machinery on fixed inputs: flags, the alternation order, statistics, the stamp of the
-// cached data, the mixed scenario's proportions and memory figures, and the report and chart generators. The bench
-// itself runs with `pnpm bench`; no figure here depends on timing. The burst client runs against a
-// real loopback server.
+// cached data, the mixed scenario's proportions and memory figures, and the report and chart
+// generators. The bench itself runs with `pnpm bench`; no figure here depends on timing. The burst
+// client runs against a real loopback server.
 import assert from 'node:assert/strict';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
