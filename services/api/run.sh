@@ -10,8 +10,8 @@
 # for --max-semi-space-size). Pinned so that every environment runs the heap the bench measured,
 # with 256 MB of old generation (what Node picks by itself for the 512Mi pod; about 45 MB is live). The semi-space size trades memory for
 # CPU under concurrency: with the 600 connections of the cold-start burst
-# (`tsx --conditions=source bench/young-gen.ts`, against V8's 64 MB) 4 MB cost about 1.4-1.5x CPU
-# per request and 0.85-0.9x req/s, 8 and 16 MB 1.15-1.35x, 32 MB 1.03x: requests in flight outgrow
+# (`tsx --conditions=source bench/young-gen.ts`, against V8's 64 MB, three runs) 4 MB cost 1.2-1.5x
+# CPU per request, 8 and 16 MB 1.03-1.35x, 32 MB 1.03x in each: requests in flight outgrow
 # a small young generation and get promoted. At the mixed run's 400 req/s, 4 MB would give 141 MB
 # RSS (the issue's goal is 150) and 32 MB gives 191 MB (225 with V8's sizing in the same run, no
 # CPU cost measured there); 32 MB, for the burst this service exists to survive.
