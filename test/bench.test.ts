@@ -1,7 +1,7 @@
 // The bench's machinery on fixed inputs: flags, the alternation order, statistics, the stamp of the
-// cached data, the mixed scenario's proportions, and the report and chart generators. The bench
-// itself runs with `pnpm bench`; no figure here depends on timing. The burst client runs against a
-// real loopback server.
+// cached data, the mixed scenario's proportions and memory figures, and the report and chart
+// generators. The bench itself runs with `pnpm bench`; no figure here depends on timing. The burst
+// client runs against a real loopback server.
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { createServer } from 'node:http';
@@ -20,7 +20,8 @@ import { alternate, goal, type ScenarioResult } from '../bench/lib/scenario.js';
 import { formatSpread, median, percentile, ratio, spread } from '../bench/lib/stats.js';
 import { fixedRateFor } from '../bench/scenarios/ceiling.js';
 import { tcpDrops, timeline } from '../bench/scenarios/cold.js';
-import { MIX, routeSequence } from '../bench/scenarios/mixed.js';
+import { launcherSettings, MIX, routeSequence } from '../bench/scenarios/mixed.js';
+import { parseMemory } from '../bench/lib/memory.js';
 import { plannedServers, simulateRollout } from '../bench/lib/fleet-plan.js';
 import { BASE_FLEET, FLEET, fleetPlanSimulation, ROOM_GATE } from '../bench/scenarios/replicas.js';
 
@@ -415,4 +416,36 @@ test('the burst client backs off for Retry-After when told to', async () => {
   } finally {
     server.close();
   }
+});
+
+test('memory: RSS from /proc status, heap spaces and GC time from the default Prometheus metrics', () => {
+  const status = ['VmRSS:\t  153600 kB', 'RssAnon:\t  98304 kB', 'RssFile:\t  55296 kB'].join('\n');
+  const metrics = [
+    '# HELP nodejs_heap_size_total_bytes Process heap size from Node.js in bytes.',
+    'nodejs_heap_size_total_bytes 57671680',
+    'nodejs_heap_size_used_bytes 46137344',
+    'nodejs_external_memory_bytes 6291456',
+    'nodejs_heap_space_size_total_bytes{space="new"} 8388608',
+    'nodejs_heap_space_size_total_bytes{space="old"} 37748736',
+    'nodejs_heap_space_size_used_bytes{space="old"} 1048576',
+    'nodejs_gc_duration_seconds_sum{kind="minor"} 0.5',
+    'nodejs_gc_duration_seconds_sum{kind="major"} 0.125',
+    'nodejs_gc_duration_seconds_count{kind="minor"} 900',
+  ].join('\n');
+  assert.deepEqual(parseMemory(status, metrics), {
+    rssMb: 150,
+    rssAnonMb: 96,
+    rssFileMb: 54,
+    heapTotalMb: 55,
+    heapUsedMb: 44,
+    externalMb: 6,
+    spacesMb: { new: 8, old: 36 },
+    gcSeconds: { minor: 0.5, major: 0.125 },
+  });
+});
+
+test("the mixed report names the launcher's settings as services/api/run.sh sets them", () => {
+  assert.equal(launcherSettings(': "${A_B=x y}"\necho\n: "${C=1}"\n'), 'A_B=x y C=1');
+  const settings = launcherSettings(readFileSync(new URL('../services/api/run.sh', import.meta.url), 'utf8'));
+  assert.match(settings, /^NODE_OPTIONS=--max-semi-space-size=\d+ --max-old-space-size=\d+ GLIBC_TUNABLES=\S+$/);
 });

@@ -122,6 +122,7 @@ interface ComposeService {
   profiles?: string[];
   restart?: string;
   command?: string[] | string;
+  entrypoint?: string[] | string;
 }
 
 /**
@@ -248,6 +249,12 @@ describe('infra/compose/compose.yaml', () => {
     for (const name of ['migrate', 'seed']) assert.equal(services[name]?.restart, undefined, `${name} runs once`);
   });
 
+  test("the API runs the image's command, so its Node settings are run.sh's", () => {
+    assert.equal(services.api?.command, undefined, 'no command: the CMD runs run.sh');
+    assert.equal(services.api?.entrypoint, undefined);
+    assert.equal(envOf('api').NODE_OPTIONS, undefined, "a NODE_OPTIONS here would replace run.sh's flags");
+  });
+
   test("the API's healthcheck asks /health/ready", () => {
     const check = [services.api?.healthcheck?.test ?? []].flat().join(' ');
     assert.match(check, /127\.0\.0\.1:3000\/health\/ready'/);
@@ -271,6 +278,8 @@ interface SecurityContext {
 interface Container {
   name: string;
   image: string;
+  command?: string[];
+  args?: string[];
   restartPolicy?: string;
   ports?: { name?: string; containerPort: number; hostPort?: number }[];
   env?: {
@@ -566,6 +575,17 @@ for (const overlay of ['dev', 'prod'] as const) {
       assert.ok(replay.requests.length > 0);
     });
 
+    test("the API runs the image's command, so its Node settings are run.sh's", () => {
+      const api = container('api');
+      assert.equal(api.command, undefined, 'no command: the CMD runs run.sh');
+      assert.equal(api.args, undefined);
+      assert.equal(
+        containerEnv(api, resources).NODE_OPTIONS,
+        undefined,
+        "a NODE_OPTIONS here would replace run.sh's flags",
+      );
+    });
+
     test("the API's probes use its health paths; only liveness gates start-up", () => {
       const api = container('api');
       const config = loadApiConfig({ ...SECRET_PLACEHOLDERS, ...containerEnv(api, resources) });
@@ -743,3 +763,60 @@ for (const overlay of ['dev', 'prod'] as const) {
     }
   });
 }
+
+describe("the API's launcher: services/api/run.sh", () => {
+  const LAUNCHER = 'services/api/run.sh';
+  const script = readFileSync(at(LAUNCHER), 'utf8');
+  const nodeOptions = /^: "\$\{NODE_OPTIONS=(.*)\}"$/m.exec(script)?.[1] ?? '';
+  const flagMb = (name: string) => Number(new RegExp(`--${name}=(\\d+)`).exec(nodeOptions)?.[1]);
+  // The launcher's run of `node -p`, with the environment as given (the test's own NODE_OPTIONS and
+  // malloc settings removed first).
+  const launch = (expression: string, extra: Record<string, string> = {}) => {
+    const env = Object.fromEntries(
+      Object.entries(process.env).filter(([k]) => k !== 'NODE_OPTIONS' && k !== 'GLIBC_TUNABLES'),
+    );
+    return execFileSync('sh', [LAUNCHER, '-p', expression], {
+      cwd: ROOT,
+      env: { ...env, ...extra },
+      encoding: 'utf8',
+    }).trim();
+  };
+  const HEAP_LIMIT_MB = 'require("node:v8").getHeapStatistics().heap_size_limit / 2 ** 20';
+
+  test('the image, `pnpm start` and `pnpm dev` run the API through it', () => {
+    const dockerfile = readFileSync(at('infra/docker/Dockerfile'), 'utf8');
+    const apiStage = dockerfile.slice(dockerfile.indexOf('AS api\n'));
+    const cmd = /^CMD (\[.*\])$/m.exec(apiStage)?.[1];
+    assert.deepEqual(JSON.parse(cmd ?? '[]'), ['sh', 'run.sh', 'dist/server.js']);
+    const { scripts } = JSON.parse(readFileSync(at('services/api/package.json'), 'utf8')) as {
+      scripts: Record<string, string>;
+    };
+    for (const name of ['start', 'dev']) assert.match(scripts[name] ?? '', /^sh run\.sh /, name);
+  });
+
+  test('node gets its flags: the heap limit is the old generation plus three semi-spaces', () => {
+    assert.ok(flagMb('max-semi-space-size') > 0 && flagMb('max-old-space-size') > 0, nodeOptions);
+    assert.equal(Number(launch(HEAP_LIMIT_MB)), flagMb('max-old-space-size') + 3 * flagMb('max-semi-space-size'));
+    assert.match(
+      launch('process.env.GLIBC_TUNABLES'),
+      /^glibc\.malloc\.mmap_threshold=131072:glibc\.malloc\.hugetlb=1$/,
+    );
+  });
+
+  test('a value in the environment wins, and node replaces the shell (same pid)', () => {
+    assert.equal(
+      Number(launch(HEAP_LIMIT_MB, { NODE_OPTIONS: '--max-old-space-size=512 --max-semi-space-size=8' })),
+      512 + 24,
+    );
+    assert.equal(
+      launch('process.env.GLIBC_TUNABLES', { GLIBC_TUNABLES: 'glibc.malloc.arena_max=2' }),
+      'glibc.malloc.arena_max=2',
+    );
+    const out = execFileSync('sh', ['-c', `echo $$; exec sh ${LAUNCHER} -p process.pid`], {
+      cwd: ROOT,
+      encoding: 'utf8',
+    });
+    const [shellPid, nodePid] = out.trim().split('\n');
+    assert.equal(nodePid, shellPid, 'exec: no shell stays between the container runtime and node');
+  });
+});

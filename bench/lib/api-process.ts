@@ -10,6 +10,10 @@ const STOP_TIMEOUT_MS = 5_000;
 // The built API, as production runs it: from source through tsx, start-up, memory and the first
 // requests would include the loader's work. run.ts builds it first.
 export const API_ENTRY = 'services/api/dist/server.js';
+// Its V8 and malloc settings: the launcher every other way of running the API uses too.
+export const API_LAUNCHER = 'services/api/run.sh';
+// What the launcher sets: a value in the bench's own environment would override it.
+const LAUNCHER_VARS = ['NODE_OPTIONS', 'GLIBC_TUNABLES'];
 
 export interface ApiProcess {
   readonly url: string;
@@ -41,20 +45,33 @@ export async function waitFor200(url: string, child: ApiProcess, timeoutMs = STA
   }
 }
 
+export interface StartOptions {
+  /** `node <entry>` without the launcher's settings: V8 and glibc size everything themselves. */
+  readonly plainNode?: boolean;
+}
+
 /**
  * Starts the API (or another `entry` that serves /health/live on PORT) with `env` added to a bench
- * baseline and waits until its public port is live.
+ * baseline and waits until its public port is live. The API runs through its launcher, as in production.
  */
-export async function startApi(env: Record<string, string>, entry = API_ENTRY): Promise<ApiProcess> {
+export async function startApi(
+  env: Record<string, string>,
+  entry = API_ENTRY,
+  { plainNode = false }: StartOptions = {},
+): Promise<ApiProcess> {
   const [port, adminPort] = [await freePort(), await freePort()];
   // A bench server in TypeScript runs through tsx, without the source condition: the packages it
   // imports resolve to their dist like the API's do.
-  const args = entry.endsWith('.ts') ? ['--import', 'tsx', entry] : [entry];
+  const launched = entry === API_ENTRY && !plainNode;
+  const args = entry.endsWith('.ts') ? ['--import', 'tsx', entry] : launched ? [API_LAUNCHER, entry] : [entry];
+  // The launcher execs node: the pid stays the API's.
+  const inherited = Object.fromEntries(Object.entries(process.env).filter(([k]) => !LAUNCHER_VARS.includes(k)));
   const proc = spawnTracked({
+    ...(launched ? { command: 'sh' } : {}),
     args,
     cwd: ROOT,
     env: {
-      ...process.env,
+      ...inherited,
       HOST: '127.0.0.1',
       PORT: String(port),
       ADMIN_HOST: '127.0.0.1',

@@ -3,7 +3,7 @@
 import { generateKeyPairSync } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { parseEnv } from 'node:util';
-import { startApi, waitFor200, type ApiProcess } from './api-process.js';
+import { startApi, waitFor200, type ApiProcess, type StartOptions } from './api-process.js';
 import type { BenchArgs, Scenario } from './args.js';
 import { burst, type BurstOptions } from './burst.js';
 import { cpuMeter } from './cpu.js';
@@ -74,7 +74,12 @@ export interface Context {
     measure: (arm: A, round: number) => Promise<R>,
   ): Promise<Record<A, R[]>>;
   /** Starts an API with apiEnv(extra) (or another entry) and waits for /health/ready. */
-  startReady(extra?: Record<string, string>, algorithm?: JwtAlgorithm, entry?: string): Promise<ApiProcess>;
+  startReady(
+    extra?: Record<string, string>,
+    algorithm?: JwtAlgorithm,
+    entry?: string,
+    options?: StartOptions,
+  ): Promise<ApiProcess>;
 }
 
 const TOKEN_COUNT = 300;
@@ -130,8 +135,8 @@ export function createContext(
       return set;
     },
     alternate: (arms, measure) => alternate(args.rounds, arms, measure, () => db.settle()),
-    async startReady(extra = {}, algorithm = 'HS256', entry?: string) {
-      const api = await startApi(ctx.apiEnv(extra, algorithm), entry);
+    async startReady(extra = {}, algorithm = 'HS256', entry?: string, options?: StartOptions) {
+      const api = await startApi(ctx.apiEnv(extra, algorithm), entry, options);
       try {
         await waitFor200(`${api.url}/health/ready`, api);
       } catch (err) {
