@@ -5,6 +5,7 @@ import mysql from 'mysql2/promise';
 import { connectionOptions } from '@mokakbab/config';
 import { migrate, seed, type SeedCounts, type SeedResult } from '@mokakbab/db';
 import { startMysqlServer, type MysqlServer, type ServerOptions } from './server.js';
+import { waitFor } from './wait.js';
 
 export const TEST_DATABASE_URL_VAR = 'TEST_DATABASE_URL';
 
@@ -26,7 +27,7 @@ export interface TestDatabase {
   seed(counts: Omit<SeedCounts, 'passwordCost'> & { passwordCost?: number }): Promise<SeedResult>;
   /** Connections to this database on the server, not counting the harness's own. */
   serverConnections(): Promise<number>;
-  /** KILLs every connection to this database except the harness's own; returns how many. */
+  /** KILLs every connection to this database except the harness's own, waits until they are gone; returns how many. */
   killConnections(): Promise<number>;
   /** Drops the database and stops a server this harness started. */
   close(): Promise<void>;
@@ -102,6 +103,11 @@ export async function createTestDatabase(opts: TestDatabaseOptions = {}): Promis
           if ((err as { errno?: number }).errno !== 1094) throw err;
         }
       }
+      // KILL returns before the killed thread has left the process list; callers count on them gone.
+      await waitFor(`the ${ids.length} killed connections to leave the process list`, async () => {
+        const left = await otherConnectionIds();
+        return ids.some((id) => left.includes(id)) ? undefined : true;
+      });
       return ids.length;
     },
     async close() {
