@@ -1,6 +1,8 @@
 // Builds the API for tests the way server.ts does (same config loader, same plugins), against a
 // fresh database from the @mokakbab/db harness, with a small scrypt cost and a small pool.
 import assert from 'node:assert/strict';
+import { once } from 'node:events';
+import { connect } from 'node:net';
 import type { TestContext } from 'node:test';
 import { Writable } from 'node:stream';
 import { loadApiConfig, type ApiConfig } from '@mokakbab/config';
@@ -128,4 +130,17 @@ export async function closeAll(api: TestApi | undefined, db: TestDatabase | unde
   await api?.app.close();
   await api?.admin.close();
   await db?.close();
+}
+
+/** Whether a new TCP connection to the port is accepted. */
+export async function accepts(port: number): Promise<boolean> {
+  const socket = connect(port, '127.0.0.1');
+  try {
+    await once(socket, 'connect');
+    return true;
+  } catch {
+    return false;
+  } finally {
+    socket.destroy();
+  }
 }

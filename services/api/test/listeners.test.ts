@@ -10,7 +10,7 @@ import { waitFor, type TestDatabase } from '@mokakbab/testkit';
 import { createLogger } from '../src/lifecycle/server-options.js';
 import { shutdown } from '../src/lifecycle/shutdown.js';
 import { buildInstances, listen } from '../src/lifecycle/instances.js';
-import { seededDatabase, testEnv } from './helper.js';
+import { accepts, seededDatabase, testEnv } from './helper.js';
 
 const SOCKETS = 4;
 const MAX_CONNECTIONS = 400;
@@ -59,18 +59,6 @@ async function clientPerListener(port: number, listeners: readonly Server[], acc
   for (const socket of spare) socket.destroy();
   assert.equal(clients.size, listeners.length, `every listener accepted one of ${MAX_CONNECTIONS} connections`);
   return [...clients.values()];
-}
-
-async function accepts(port: number): Promise<boolean> {
-  const socket = connect(port, '127.0.0.1');
-  try {
-    await once(socket, 'connect');
-    return true;
-  } catch {
-    return false;
-  } finally {
-    socket.destroy();
-  }
 }
 
 test('LISTEN_SOCKETS=4: four listeners on one port, every connection tracked with the server timeouts, shutdown answers every request and closes them all', async (t) => {

@@ -8,22 +8,9 @@ import { PoolUnavailableError } from '../src/db/index.js';
 import { createLogger } from '../src/lifecycle/server-options.js';
 import { shutdown } from '../src/lifecycle/shutdown.js';
 import { buildInstances, listen } from '../src/lifecycle/instances.js';
-import { seededDatabase, testEnv } from './helper.js';
+import { accepts, seededDatabase, testEnv } from './helper.js';
 
 let db: TestDatabase;
-
-/** Whether a new TCP connection to the port is accepted. */
-async function accepts(port: number): Promise<boolean> {
-  const socket = connect(port, '127.0.0.1');
-  try {
-    await once(socket, 'connect');
-    return true;
-  } catch {
-    return false;
-  } finally {
-    socket.destroy();
-  }
-}
 
 /** Everything the peer sends until it closes the connection. */
 async function readAll(socket: Socket): Promise<string> {

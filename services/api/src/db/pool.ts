@@ -627,10 +627,7 @@ export class ConnectionPool extends EventEmitter<DbPoolEvents> {
   }
 
   private rejectWaiters(err: PoolUnavailableError): void {
-    for (let waiter = this.waiters.shift(); waiter; waiter = this.waiters.shift()) {
-      clearTimeout(waiter.timer);
-      waiter.reject(err);
-    }
+    this.waiters.rejectAll(err);
   }
 
   /** No connection open and the last connect failed: the database is known to be unreachable. */

@@ -46,6 +46,14 @@ export class WaiterQueue<T> {
     });
   }
 
+  /** Rejects every waiter with `err`, oldest first, and empties the queue. */
+  rejectAll(err: Error): void {
+    for (let waiter = this.shift(); waiter; waiter = this.shift()) {
+      clearTimeout(waiter.timer);
+      waiter.reject(err);
+    }
+  }
+
   push(waiter: Waiter<T>): void {
     waiter.prev = this.tail;
     waiter.next = undefined;

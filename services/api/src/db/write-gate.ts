@@ -23,11 +23,6 @@ export class WriteGate {
     this.describe = describe;
   }
 
-  /** Writers holding a slot now. */
-  get inUse(): number {
-    return this.held;
-  }
-
   /** Writers waiting for a slot now. */
   get queued(): number {
     return this.waiters.length;
@@ -68,10 +63,7 @@ export class WriteGate {
 
   /** Rejects every waiter (the pool is closing or the database is known down). */
   rejectAll(err: PoolUnavailableError): void {
-    for (let waiter = this.waiters.shift(); waiter; waiter = this.waiters.shift()) {
-      clearTimeout(waiter.timer);
-      waiter.reject(err);
-    }
+    this.waiters.rejectAll(err);
   }
 
   private timeoutError(): PoolUnavailableError {
